@@ -1,0 +1,86 @@
+"""The ``token-ledger`` command line: the composition root of the CLI.
+
+Commands are in sibling modules and are registered here. Heavy imports (rich, sqlite-utils, genai-prices)
+happen inside commands, so that ``token-ledger sync`` with nothing to do stays fast. Every error a user can
+cause ends in one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from tracker import __version__
+from tracker.cli.context import CliContext, UserError
+from tracker.paths import DATA_DIR_ENV, resolve_paths
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help=f"Folder of the ledger (default: ${DATA_DIR_ENV}, else the platform's user data folder).",
+)
+@click.version_option(__version__, "--version", prog_name="token-ledger")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """Token Ledger: what did my tokens buy?
+
+    Tracks your AI token spend from local coding-agent logs (Claude Code, Codex CLI) in a private SQLite
+    ledger on this machine. Nothing is sent anywhere.
+    """
+    ctx.obj = CliContext(resolve_paths(data_dir))
+    if ctx.invoked_subcommand is None:
+        from tracker.cli.start import start
+
+        ctx.invoke(start)
+
+
+def _register() -> None:
+    from tracker.cli.prices import prices
+    from tracker.cli.report import report
+    from tracker.cli.status import status
+    from tracker.cli.sync import sync
+
+    for command in (sync, report, status, prices):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    try:
+        return cli.main(args=argv, prog_name="token-ledger", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except UserError as e:
+        click.echo(f"token-ledger: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted. Everything committed so far is kept; run the command again to continue.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # e.g. `token-ledger report daily | head`: not an error for the user
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as e:  # the last line of defence: one line, no traceback, and how to learn more
+        if os.environ.get("TOKEN_LEDGER_DEBUG"):
+            raise
+        click.echo(
+            f"token-ledger: internal error: {type(e).__name__}: {e}\n"
+            "Your ledger is unchanged beyond the last completed step. Set TOKEN_LEDGER_DEBUG=1 for details.",
+            err=True,
+        )
+        sys.exit(70)

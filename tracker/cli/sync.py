@@ -1,0 +1,113 @@
+"""``token-ledger sync``: import everything new from local agent logs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker.cli.context import CliContext, UserError
+
+if TYPE_CHECKING:
+    from tracker.ledger.importer import ProgressFn, SyncSummary
+
+SOURCE_NAMES = ("claude_code", "codex")
+
+
+@click.command()
+@click.option(
+    "--source", "sources", multiple=True, type=click.Choice(SOURCE_NAMES),
+    help="Only this source (repeatable). Default: all.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something went wrong.")
+@click.pass_obj
+def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
+    """Import everything new from local agent logs into the ledger.
+
+    Reads only what changed since the last sync. Malformed lines are skipped and counted. Safe to
+    interrupt: run it again and it continues where it stopped, without counting anything twice.
+    """
+    from tracker.ledger.importer import Importer
+    from tracker.pricing.catalog import PriceOverridesError
+    from tracker.sources import get_source
+
+    chosen = [get_source(n) for n in (sources or SOURCE_NAMES)]
+    costing = ctx.costing()
+    with ctx.store() as store, _progress(quiet) as progress:
+        try:
+            summary = Importer(store, costing, chosen, progress=progress).run()
+        except PriceOverridesError as e:
+            raise UserError(str(e)) from None
+    if not quiet or any(s.errors for s in summary.sources):
+        _print_summary(summary, quiet)
+    if all(not s.roots_found for s in summary.sources) and not quiet:
+        click.echo(
+            "No agent log folders were found. Looked in: "
+            + ", ".join(r for s in summary.sources for r in s.roots)
+            + ". Set CLAUDE_CONFIG_DIR or CODEX_HOME if your logs live elsewhere.",
+            err=True,
+        )
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        tasks: dict[str, object] = {}
+
+        def update(label: str, done: int, total: int, bytes_done: int, bytes_total: int) -> None:
+            task = tasks.get(label)
+            if task is None:
+                task = tasks[label] = bar.add_task(label, total=bytes_total)
+            bar.update(task, completed=bytes_done, description=f"{label} {done}/{total} files")  # type: ignore[arg-type]
+
+        yield update
+
+
+def _print_summary(summary: SyncSummary, quiet: bool) -> None:
+    echo: Callable[[str], None] = (lambda m: click.echo(m, err=True)) if quiet else click.echo
+    for s in summary.sources:
+        if not s.roots_found:
+            echo(f"{s.label}: no logs found")
+            continue
+        line = (
+            f"{s.label}: {s.files_read} of {s.files_seen} files read ({_size(s.bytes_read)}), "
+            f"{s.new_records} new records"
+        )
+        if s.updated_records:
+            line += f", {s.updated_records} updated"
+        if s.files_reset:
+            line += f", {s.files_reset} files re-read from the start (shrunk or replaced)"
+        echo(line)
+        if s.malformed:
+            echo(f"  {s.malformed} malformed lines skipped, e.g.:")
+            for ex in s.malformed_examples[:3]:
+                echo(f"    {ex}")
+        for err in s.errors[:5]:
+            echo(f"  error: {err}")
+        if len(s.errors) > 5:
+            echo(f"  … and {len(s.errors) - 5} more errors")
+    if summary.repriced:
+        echo(f"Prices changed: {summary.repriced} records re-priced.")
+    echo(f"Done in {summary.duration_s:.2f} s.")
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"

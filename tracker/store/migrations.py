@@ -1,0 +1,168 @@
+"""Schema migrations, with sqlite-utils' ``Migrations``.
+
+The first migration is the initial schema, so a new database and an old one take the same path. Add a
+migration by appending a function; never edit one that has shipped. ``MIGRATION_NAMES`` must list every
+migration in order: the store compares it with the database without importing sqlite-utils (which is slow
+to import) on every start. ``tests/test_store.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from tracker.store.schema import MIGRATION_NAMES, MIGRATION_SET
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations(name="m001_initial")
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            path TEXT NOT NULL UNIQUE,
+            dev INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            offset INTEGER NOT NULL DEFAULT 0,
+            lines INTEGER NOT NULL DEFAULT 0,
+            state TEXT,
+            malformed INTEGER NOT NULL DEFAULT 0,
+            first_seen_ms INTEGER NOT NULL,
+            last_read_ms INTEGER,
+            missing INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE INDEX files_source ON files(source)")
+    db.execute(
+        """
+        CREATE TABLE usage (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            dedup_key TEXT NOT NULL,
+            file_id INTEGER REFERENCES files(id),
+            ts_ms INTEGER NOT NULL,
+            model TEXT,
+            session_id TEXT,
+            project_path TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_creation_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+            is_sidechain INTEGER NOT NULL DEFAULT 0,
+            speed TEXT,
+            request_id TEXT,
+            agent_version TEXT,
+            logged_cost_usd TEXT,
+            rank INTEGER NOT NULL DEFAULT 0,
+            cost_pusd INTEGER,
+            cost_kind TEXT NOT NULL CHECK (cost_kind IN ('estimated', 'reported', 'unpriced')),
+            price_model TEXT,
+            UNIQUE (source, dedup_key)
+        )"""
+    )
+    db.execute("CREATE INDEX usage_ts ON usage(ts_ms)")
+    db.execute("CREATE INDEX usage_source_ts ON usage(source, ts_ms)")
+    db.execute("CREATE INDEX usage_model ON usage(model)")
+    db.execute("CREATE INDEX usage_session ON usage(session_id)")
+    db.execute("CREATE INDEX usage_project ON usage(project_path)")
+    db.execute("CREATE TABLE seen_keys (source TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (source, key)) WITHOUT ROWID")
+    db.execute(
+        """
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_ms INTEGER NOT NULL,
+            finished_ms INTEGER,
+            sources TEXT NOT NULL,
+            files_seen INTEGER NOT NULL DEFAULT 0,
+            files_read INTEGER NOT NULL DEFAULT 0,
+            bytes_read INTEGER NOT NULL DEFAULT 0,
+            new_records INTEGER NOT NULL DEFAULT 0,
+            updated_records INTEGER NOT NULL DEFAULT 0,
+            malformed INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'running',
+            message TEXT
+        )"""
+    )
+    _create_views(db)
+
+
+def _create_views(db: Database) -> None:
+    """Views for people exploring the file with sqlite-utils, Datasette or the sqlite3 shell (UTC days)."""
+    db.execute(
+        """
+        CREATE VIEW usage_readable AS
+        SELECT
+            u.id,
+            u.source,
+            strftime('%Y-%m-%dT%H:%M:%fZ', u.ts_ms / 1000.0, 'unixepoch') AS ts_utc,
+            u.model,
+            u.session_id,
+            u.project_path,
+            u.input_tokens,
+            u.cache_creation_tokens,
+            u.cache_creation_1h_tokens,
+            u.cache_read_tokens,
+            u.output_tokens,
+            u.reasoning_tokens,
+            u.input_tokens + u.cache_creation_tokens + u.cache_read_tokens + u.output_tokens AS total_tokens,
+            u.cost_pusd / 1e12 AS cost_usd,
+            u.cost_kind,
+            u.price_model,
+            u.is_sidechain,
+            u.speed,
+            u.dedup_key,
+            f.path AS file_path
+        FROM usage u LEFT JOIN files f ON f.id = u.file_id"""
+    )
+    db.execute(
+        """
+        CREATE VIEW daily_usage_by_model AS
+        SELECT
+            date(ts_ms / 1000, 'unixepoch') AS day_utc,
+            source,
+            model,
+            count(*) AS records,
+            sum(input_tokens) AS input_tokens,
+            sum(cache_creation_tokens) AS cache_creation_tokens,
+            sum(cache_read_tokens) AS cache_read_tokens,
+            sum(output_tokens) AS output_tokens,
+            sum(reasoning_tokens) AS reasoning_tokens,
+            sum(input_tokens + cache_creation_tokens + cache_read_tokens + output_tokens) AS total_tokens,
+            sum(cost_pusd) / 1e12 AS estimated_cost_usd,
+            sum(CASE WHEN cost_kind = 'unpriced' THEN 1 ELSE 0 END) AS unpriced_records
+        FROM usage
+        GROUP BY day_utc, source, model"""
+    )
+    db.execute(
+        """
+        CREATE VIEW sessions AS
+        SELECT
+            source,
+            session_id,
+            project_path,
+            strftime('%Y-%m-%dT%H:%M:%SZ', min(ts_ms) / 1000, 'unixepoch') AS first_utc,
+            strftime('%Y-%m-%dT%H:%M:%SZ', max(ts_ms) / 1000, 'unixepoch') AS last_utc,
+            count(*) AS records,
+            sum(input_tokens + cache_creation_tokens + cache_read_tokens + output_tokens) AS total_tokens,
+            sum(cost_pusd) / 1e12 AS estimated_cost_usd,
+            group_concat(DISTINCT model) AS models
+        FROM usage
+        GROUP BY source, session_id"""
+    )
+
+
+assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"

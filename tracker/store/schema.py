@@ -1,0 +1,7 @@
+"""Names and numbers of the schema, importable without sqlite-utils."""
+
+from __future__ import annotations
+
+MIGRATION_SET = "token_ledger"
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial",)
+SCHEMA_VERSION = len(MIGRATION_NAMES)  # also written to PRAGMA user_version
