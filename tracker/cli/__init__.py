@@ -61,15 +61,12 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        click.echo("Interrupted. Everything committed so far is kept; run the command again to continue.", err=True)
         sys.exit(130)
     except UserError as e:
         click.echo(f"token-ledger: {e}", err=True)
         sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted. Everything committed so far is kept; run the command again to continue.", err=True)
-        sys.exit(130)
     except BrokenPipeError:
         # e.g. `token-ledger report daily | head`: not an error for the user
         devnull = os.open(os.devnull, os.O_WRONLY)

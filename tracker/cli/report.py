@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +23,8 @@ from tracker.cli.sync import SOURCE_NAMES
 from tracker.domain import PICO_PER_USD
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from tracker.analytics.reports import Report, ReportRow, Totals
 
 TOKEN_FIELDS = ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
@@ -145,48 +149,93 @@ def report_csv(rep: Report) -> str:
 def money(t: Totals) -> str:
     if not t.cost_known:
         return "unpriced"
-    text = f"${Decimal(t.cost_pusd) / PICO_PER_USD:,.2f}"
+    dollars = Decimal(t.cost_pusd) / PICO_PER_USD
+    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
     return text + " + unpriced" if t.unpriced_records else text
+
+
+def compact(n: int) -> str:
+    """13,398,113 -> 13.4M (for narrow terminals only; JSON and CSV are always exact)."""
+    for limit, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if n >= limit:
+            return f"{n / limit:.1f}{suffix}"
+    return str(n)
 
 
 def print_table(rep: Report, breakdown: bool) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not rep.rows:
         console.print("No usage in this range. Run [bold]token-ledger sync[/] to import new logs.")
         return
-    title = f"Token usage, {rep.kind} ({rep.timezone})"
-    table = Table(title=title, title_justify="left", show_footer=True, header_style="bold")
-    key_label = {"session": "Session", "project": "Project", "model": "Model"}.get(rep.kind, "Period")
-    table.add_column(key_label, footer="Total", overflow="fold")
-    if rep.kind != "model":
-        table.add_column("Models", overflow="fold")
-    for label, attr in (("Input", "input_tokens"), ("Cache write", "cache_creation_tokens"),
-                        ("Cache read", "cache_read_tokens"), ("Output", "output_tokens"),
-                        ("Total tokens", "total_tokens")):
-        table.add_column(label, justify="right", footer=f"{getattr(rep.totals, attr):,}")
-    table.add_column("Cost (est.)", justify="right", footer=money(rep.totals))
-    for r in rep.rows:
-        key = r.key if rep.kind != "session" else f"{r.key[:18]}\n[dim]{r.source}[/]"
-        cells = [key] if rep.kind == "model" else [key, "\n".join(_short(m) for m in r.models)]
-        t = r.totals
-        cells += [f"{t.input_tokens:,}", f"{t.cache_creation_tokens:,}", f"{t.cache_read_tokens:,}",
-                  f"{t.output_tokens:,}", f"{t.total_tokens:,}", money(t)]
-        table.add_row(*cells)
-        if breakdown and rep.kind != "model":
-            for m in r.by_model:
-                mt = m.totals
-                table.add_row(f"  [dim]└ {_short(m.model or '(unknown)')}[/]", "", f"[dim]{mt.input_tokens:,}",
-                              f"[dim]{mt.cache_creation_tokens:,}", f"[dim]{mt.cache_read_tokens:,}",
-                              f"[dim]{mt.output_tokens:,}", f"[dim]{mt.total_tokens:,}", f"[dim]{money(mt)}")
+    table = _table(rep, breakdown, show_models=True, fmt=lambda n: f"{n:,}")
+    needed = _natural_width(table)
+    if needed > console.width:
+        if not console.is_terminal:
+            console = Console(width=needed)  # piped: never cut, whatever the width
+        else:
+            table = _table(rep, breakdown, show_models=False, fmt=lambda n: f"{n:,}")
+            if _natural_width(table) > console.width:
+                table = _table(rep, breakdown, show_models=False, fmt=compact)
+                table.caption = "Compact figures; widen the terminal or use --format csv/json for exact counts."
     console.print(table)
     if rep.totals.unpriced_records:
         console.print(
             f"[yellow]{rep.totals.unpriced_tokens:,} tokens ({rep.totals.unpriced_records:,} requests) are from models "
             "with no known price and are not in the cost.[/] See `token-ledger prices show MODEL`."
         )
+
+
+def _natural_width(table: Table) -> int:
+    """Width the table takes when nothing limits it."""
+    from rich.console import Console
+
+    probe = Console(width=2000, file=io.StringIO(), color_system=None)
+    with probe.capture() as cap:
+        probe.print(table)
+    return max((len(line.rstrip()) for line in cap.get().splitlines()), default=0)
+
+
+def _table(rep: Report, breakdown: bool, show_models: bool, fmt: Callable[[int], str]) -> Table:
+    from rich.table import Table
+
+    show_models = show_models and rep.kind != "model"
+    table = Table(title=f"Token usage, {rep.kind} ({rep.timezone})", title_justify="left", show_footer=True,
+                  header_style="bold", caption_justify="left")
+    key_label = {"session": "Session", "project": "Project", "model": "Model"}.get(rep.kind, "Period")
+    is_time = rep.kind in ("daily", "weekly", "monthly")
+    table.add_column(key_label, footer="Total", overflow="fold", no_wrap=is_time, min_width=10 if is_time else 16)
+    if show_models:
+        table.add_column("Models", overflow="fold", max_width=34)
+    short = fmt is compact
+    for label, attr in (("Input", "input_tokens"), ("Cache write", "cache_creation_tokens"),
+                        ("Cache read", "cache_read_tokens"), ("Output", "output_tokens"),
+                        ("Total tokens", "total_tokens")):
+        label = label.replace("Cache ", "C.").replace(" tokens", "") if short else label
+        table.add_column(label, justify="right", no_wrap=True, footer=fmt(getattr(rep.totals, attr)))
+    table.add_column("Cost (est.)", justify="right", no_wrap=True, footer=money(rep.totals))
+    for r in rep.rows:
+        cells = [_key_cell(rep, r)] + ([", ".join(_short(m) for m in r.models)] if show_models else [])
+        table.add_row(*cells, *_number_cells(r.totals, "", fmt))
+        if breakdown and rep.kind != "model":
+            for m in r.by_model:
+                sub = [f"[dim] └ {_short(m.model or '(unknown)')}[/]"] + ([""] if show_models else [])
+                table.add_row(*sub, *_number_cells(m.totals, "[dim]", fmt))
+    return table
+
+
+def _key_cell(rep: Report, r: ReportRow) -> str:
+    if rep.kind != "session":
+        return r.key
+    sid = r.key if len(r.key) <= 12 else r.key[:8] + "…"
+    where = Path(r.project).name if r.project else ""
+    return f"{sid}\n[dim]{r.source}{' · ' + where if where else ''}[/]"
+
+
+def _number_cells(t: Totals, style: str, fmt: Callable[[int], str]) -> list[str]:
+    return [f"{style}{fmt(v)}" for v in (t.input_tokens, t.cache_creation_tokens, t.cache_read_tokens,
+                                          t.output_tokens, t.total_tokens)] + [f"{style}{money(t)}"]
 
 
 def _short(model: str) -> str:

@@ -86,8 +86,9 @@ def _print_summary(summary: SyncSummary, quiet: bool) -> None:
             f"{s.label}: {s.files_read} of {s.files_seen} files read ({_size(s.bytes_read)}), "
             f"{s.new_records} new records"
         )
-        if s.updated_records:
-            line += f", {s.updated_records} updated"
+        merged = s.records_parsed - s.new_records
+        if merged > 0:
+            line += f" ({merged} duplicate copies merged)"
         if s.files_reset:
             line += f", {s.files_reset} files re-read from the start (shrunk or replaced)"
         echo(line)
