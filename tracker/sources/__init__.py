@@ -43,7 +43,8 @@ class LogSource(Protocol):
 
 def all_sources() -> list[LogSource]:
     """Every local source, in display order."""
-    from tracker.sources import claude_code, codex
+    import tracker.sources.claude_code as claude_code  # noqa: PLR0402 - mypy needs the full form here
+    import tracker.sources.codex as codex  # noqa: PLR0402
 
     return [claude_code.SOURCE, codex.SOURCE]
 

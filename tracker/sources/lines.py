@@ -38,7 +38,7 @@ def open_log(path: str | Path) -> BinaryIO:
     if p.endswith(".zst"):
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))  # type: ignore[arg-type]
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
     return raw
 
 
@@ -56,33 +56,20 @@ def _seek(f: BinaryIO, offset: int) -> None:
         remaining -= len(got)
 
 
-def _clean_structure(block: bytes) -> bool:
-    """True when every non-blank line of ``block`` (complete lines only) starts with ``{`` and ends with ``}``."""
-    n = block.count(b"\n")
-    crlf = block.count(b"\r\n")
-    if crlf:
-        block = block.replace(b"\r\n", b"\n")
-    blank = block.count(b"\n\n") + (1 if block.startswith(b"\n") else 0)
-    starts = block.count(b"\n{") + (1 if block.startswith(b"{") else 0)
-    ends = block.count(b"}\n")
-    filled = n - blank
-    return starts == filled and ends == filled
+def _clean_structure(block: bytes, newlines: int) -> bool:
+    """True when every line of ``block`` (complete lines only) ends with ``}``: the shape of a healthy log.
 
-
-def _next_marker(block: bytes, markers: tuple[bytes, ...], pos: int) -> int:
-    best = -1
-    for m in markers:
-        i = block.find(m, pos)
-        if i != -1 and (best == -1 or i < best):
-            best = i
-    return best
+    One C-speed pass. A cut-off write, a line of garbage, a blank or CRLF line all fail it, and the block is
+    then looked at line by line. Lines that carry a marker are parsed by the caller anyway.
+    """
+    return block.count(b"}\n") == newlines
 
 
 def _iter_block(
-    block: bytes, markers: tuple[bytes, ...] | None, first_line_no: int
+    block: bytes, newlines: int, markers: tuple[bytes, ...] | None, first_line_no: int
 ) -> Iterator[tuple[int, bytes]]:
     """Yield (line_no, line) from a block of complete lines. ``first_line_no`` is the 1-based number of its first line."""
-    if markers is None or not _clean_structure(block):
+    if markers is None or not _clean_structure(block, newlines):
         # Every line: either the caller wants them all, or something in this block is broken and we must
         # look at each line to find it (rare; a clean log never takes this path).
         line_no = first_line_no
@@ -101,11 +88,13 @@ def _iter_block(
             line_no += 1
             start = end + 1
         return
-    pos = 0
+    # Each marker's next position is searched again only once the scan has passed it, so a rare marker costs
+    # one pass over the block, not one per hit of another marker.
+    nexts = [block.find(m) for m in markers]
     counted_to = 0
     line_no = first_line_no
     while True:
-        i = _next_marker(block, markers, pos)
+        i = min((p for p in nexts if p != -1), default=-1)
         if i == -1:
             return
         start = block.rfind(b"\n", 0, i) + 1
@@ -117,6 +106,9 @@ def _iter_block(
             line = line[:-1]
         yield line_no, line
         pos = end + 1
+        for k, p in enumerate(nexts):
+            if p != -1 and p < pos:
+                nexts[k] = block.find(markers[k], pos)
 
 
 def scan_lines(
@@ -152,8 +144,8 @@ def scan_lines(
                 continue
             block = data[: last_nl + 1]
             carry = data[last_nl + 1 :]
-            yield from _iter_block(block, markers, line_no)
             n = block.count(b"\n")
+            yield from _iter_block(block, n, markers, line_no)
             line_no += n
             stats.lines += n
             base += last_nl + 1

@@ -1,0 +1,337 @@
+"""Claude Code transcripts (``projects/**/*.jsonl``) as a usage source.
+
+Claude Code writes one JSONL transcript per session (and one per sub-agent) under ``<config>/projects/``.
+Only lines whose ``message.usage`` is an object carry usage: assistant lines, and ``progress`` lines that
+nest a sub-agent's assistant message at ``data.message``. One API response is usually written several
+times (one line per content block, streaming placeholders, resumed/forked/sub-agent copies), so every
+record carries a ``dedup_key`` (the response's ``message.id``) and a ``rank``; the store keeps the
+highest-ranked copy per key (spec ``local-logs.md`` §1.4). This module never touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tracker.domain import ParseResult, SourceKind, TokenCounts, UsageRecord
+from tracker.sources import LogSource
+from tracker.sources.lines import ScanStats, scan_lines
+
+# ccusage's pre-filter: every usage-bearing line contains this exact byte sequence (Claude Code writes compact
+# JSON, and inside JSON strings the quotes would be escaped), so lines without it are never parsed.
+USAGE_MARKER = b'"usage":{'
+SYNTHETIC_MODEL = "<synthetic>"
+MAX_EXAMPLES = 5
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+_RANK_TOTAL_CAP = 2**60
+
+
+class _Malformed(Exception):
+    """A complete line that cannot be understood; the message is the reason shown to people."""
+
+
+class ClaudeCodeSource:
+    """Reads Claude Code transcripts. Stateless: everything a parse needs comes in through its arguments."""
+
+    name: str = SourceKind.CLAUDE_CODE.value
+    label: str = "Claude Code"
+
+    def roots(self, env: Mapping[str, str], home: Path) -> list[Path]:
+        return claude_roots(env, home)
+
+    def discover(self, roots: list[Path]) -> list[Path]:
+        return discover_transcripts(roots)
+
+    def parse(
+        self, path: Path, offset: int, state: dict[str, object] | None, first_line_no: int, seen: set[str]
+    ) -> ParseResult:
+        return parse_transcript(path, offset, state, first_line_no)
+
+
+SOURCE: LogSource = ClaudeCodeSource()
+
+
+# --- where the files are ------------------------------------------------------------------------------
+
+
+def claude_roots(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Config dirs to read: ``CLAUDE_CONFIG_DIR`` entries only when set, else ``~/.claude`` and XDG's."""
+    entries = [e.strip() for e in env.get("CLAUDE_CONFIG_DIR", "").split(",")]
+    configured = [_config_dir(_expand_home(e, home)) for e in entries if e]
+    if configured:
+        return _unique(configured)
+    # An empty or all-blank CLAUDE_CONFIG_DIR (e.g. `CLAUDE_CONFIG_DIR= claude`) counts as unset.
+    xdg = env.get("XDG_CONFIG_HOME", "").strip()
+    # The XDG spec says relative values are invalid and must be ignored.
+    xdg_dir = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
+    # Claude Code 1.0.30 moved data to the XDG dir and later partly moved it back: both may hold logs.
+    return _unique([home / ".claude", xdg_dir / "claude"])
+
+
+def _expand_home(entry: str, home: Path) -> Path:
+    if entry == "~":
+        return home
+    if entry.startswith("~/"):
+        return home / entry[2:]
+    return Path(entry)
+
+
+def _config_dir(path: Path) -> Path:
+    """Accept the ``projects`` dir itself as well as the config dir that contains it (as ccusage does)."""
+    if path.name == "projects" and path.is_dir() and not (path / "projects").is_dir():
+        return path.parent
+    return path
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    return list(dict.fromkeys(paths))
+
+
+def discover_transcripts(roots: list[Path]) -> list[Path]:
+    """Every ``projects/**/*.jsonl`` under ``roots`` (sub-agent files included), by real path, sorted."""
+    found: set[str] = set()
+    visited_dirs: set[str] = set()
+    for root in roots:
+        _walk(os.path.join(root, "projects"), found, visited_dirs)
+    return [Path(p) for p in sorted(found)]
+
+
+def _walk(top: str, found: set[str], visited_dirs: set[str]) -> None:
+    """Collect ``*.jsonl`` real paths below ``top``; unreadable dirs and symlink loops are skipped."""
+    stack = [os.path.realpath(top)]  # real paths only: a child of a real dir is real unless it is a link
+    while stack:
+        real_dir = stack.pop()
+        if real_dir in visited_dirs:
+            continue  # a symlinked duplicate root, or a loop
+        visited_dirs.add(real_dir)
+        try:
+            with os.scandir(real_dir) as it:
+                entries = list(it)
+        except OSError:
+            continue  # missing, not a directory, or no permission: nothing to read there
+        for entry in entries:
+            _visit(entry, real_dir, stack, found)
+
+
+def _visit(entry: os.DirEntry[str], real_dir: str, stack: list[str], found: set[str]) -> None:
+    try:
+        link = entry.is_symlink()  # from d_type: no system call on Linux and macOS
+        if entry.is_dir():
+            stack.append(os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name))
+        elif entry.name.endswith(".jsonl") and entry.is_file():
+            found.add(os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name))
+    except OSError:
+        pass  # vanished or unreadable while walking
+
+
+def session_from_path(path: Path) -> str | None:
+    """The session id implied by a transcript's place under ``projects/`` (spec §1.1, three layouts)."""
+    parts = path.parts
+    stem = path.name[:-6] if path.name.endswith(".jsonl") else path.stem
+    if "projects" not in parts:  # reached through an odd symlink: judge by the nearest names only
+        return parts[-3] if len(parts) >= 3 and parts[-2] == "subagents" else stem or None
+    rel = parts[len(parts) - parts[::-1].index("projects") :]
+    if len(rel) >= 4 and rel[-2] == "subagents":
+        return rel[-3]  # projects/<p>/<session>/subagents/<agent>.jsonl
+    if len(rel) >= 3 and rel[-2] != "subagents":
+        return rel[-2]  # very early layout: projects/<p>/<session>/<file>.jsonl
+    return stem or None  # projects/<p>/<session>.jsonl (and flat agent-*.jsonl)
+
+
+# --- parsing ------------------------------------------------------------------------------------------
+
+
+def parse_transcript(
+    path: Path, offset: int, state: dict[str, Any] | None, first_line_no: int
+) -> ParseResult:
+    """Usage records of the complete lines of ``path`` from byte ``offset`` (see :class:`LogSource`).
+
+    Malformed lines are counted and skipped, never raised. ``OSError`` (a file that vanished or cannot be
+    read) propagates, so that the importer can report the file.
+    """
+    stats = ScanStats()
+    result = ParseResult()
+    ctx = _FileContext(session_from_path(path), state)
+    for line_no, line in scan_lines(
+        path, offset, stats, markers=(USAGE_MARKER,), first_line_no=first_line_no
+    ):
+        try:
+            record = ctx.record(line)
+        except _Malformed as exc:
+            result.malformed += 1
+            if len(result.malformed_examples) < MAX_EXAMPLES:
+                result.malformed_examples.append(f"{path}:{line_no}: {exc}")
+            continue
+        if record is not None:
+            result.records.append(record)
+    result.new_offset = stats.end_offset
+    result.lines = stats.lines
+    result.bytes_read = stats.bytes_read
+    result.state = ctx.state()
+    return result
+
+
+class _FileContext:
+    """What the lines of one file share: the path-derived session and the last ``cwd`` seen."""
+
+    __slots__ = ("cwd", "path_session")
+
+    def __init__(self, path_session: str | None, state: Mapping[str, Any] | None) -> None:
+        self.path_session = path_session
+        cwd = state.get("cwd") if state else None
+        self.cwd: str | None = cwd if isinstance(cwd, str) else None
+
+    def state(self) -> dict[str, Any] | None:
+        return {"cwd": self.cwd} if self.cwd is not None else None
+
+    def record(self, line: bytes) -> UsageRecord | None:
+        """The usage record of one line, None for a line without usage (or a skipped one)."""
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            if not line.strip():
+                return None  # whitespace only: as blank as an empty line
+            raise _Malformed(f"not valid JSON ({str(exc).split(':', 1)[0]})") from None
+        if type(obj) is not dict:
+            raise _Malformed("not a JSON object")
+        env, msg = _usage_envelope(obj)
+        if msg is None:
+            # The marker matched something else, e.g. a Task tool result's own "usage" object.
+            return None
+        usage = msg["usage"]
+        if type(usage) is not dict:
+            raise _Malformed("message.usage is not an object")
+        model = msg.get("model")
+        if model == SYNTHETIC_MODEL:
+            return None  # locally generated (API errors, notices): no real API request behind it
+        return self._build(line, obj, env, msg, model if type(model) is str and model else None)
+
+    def _build(
+        self, line: bytes, obj: dict[str, Any], env: dict[str, Any], msg: dict[str, Any], model: str | None
+    ) -> UsageRecord:
+        usage: dict[str, Any] = msg["usage"]  # checked to be a dict by record()
+        ts_ms = _ts_ms(env.get("timestamp", obj.get("timestamp")))
+        cwd = env.get("cwd") or obj.get("cwd")
+        if type(cwd) is str:
+            self.cwd = cwd
+        session = env.get("sessionId") or obj.get("sessionId")
+        if not session or type(session) is not str:
+            session = self.path_session
+        tokens = _tokens(usage)
+        total = tokens.total
+        sidechain = env.get("isSidechain") is True
+        speed = usage.get("speed")
+        has_speed = type(speed) is str
+        # Spec §1.4 winner order: a non-sidechain copy, then the larger total (streaming placeholders carry
+        # partial counts), then a copy that has `usage.speed`. One int, so the store compares it in SQL.
+        rank = ((not sidechain) << 62) | (min(total, _RANK_TOTAL_CAP) << 1) | has_speed
+        request_id = env.get("requestId")
+        # `version` that is not semver: ccusage drops such rows; we keep them because they are real usage
+        # (the only known case is a test fixture, and dropping a paid request would undercount).
+        version = env.get("version") or obj.get("version")
+        return UsageRecord(
+            source=SourceKind.CLAUDE_CODE.value,
+            dedup_key=_dedup_key(msg.get("id"), session, env.get("uuid"), line),
+            ts_ms=ts_ms,
+            model=model,
+            tokens=tokens,
+            session_id=session,
+            project_path=self.cwd,
+            is_sidechain=sidechain,
+            speed=speed if has_speed else None,
+            request_id=request_id if type(request_id) is str and request_id else None,
+            agent_version=version if type(version) is str else None,
+            logged_cost_usd=_decimal_text(env.get("costUSD")),
+            rank=rank,
+        )
+
+
+def _dedup_key(message_id: object, session: str | None, uuid: object, line: bytes) -> str:
+    """One key per API response (spec §1.4): ``message.id``, session-scoped for non-Anthropic ids."""
+    if type(message_id) is str and message_id:
+        if message_id.startswith("msg_"):
+            return message_id  # Anthropic (and Vertex/Bedrock msg_vrtx_/msg_bdrk_) ids are global
+        # Gateway ids (chatcmpl-…, or anything else) need not be unique across sessions. Scoping by the
+        # sessionId *field* still collapses resumed copies, which keep their original sessionId.
+        return f"{session}:{message_id}"
+    if type(uuid) is str and uuid:
+        return f"uuid:{uuid}"  # VSCode reopen replays identical lines with the same uuid
+    # Nothing identifies the request: only a byte-identical replay of the line collapses with it.
+    return "line:" + hashlib.blake2b(line, digest_size=16).hexdigest()
+
+
+def _usage_envelope(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(envelope, message) of a line: itself, or the assistant message a progress line nests.
+
+    The nested envelope is used for timestamp, requestId, isSidechain and costUSD (as ccusage does).
+    """
+    msg = obj.get("message")
+    if type(msg) is dict and "usage" in msg:
+        return obj, msg
+    data = obj.get("data")
+    if type(data) is dict:
+        nested = data.get("message")
+        if type(nested) is dict:
+            inner = nested.get("message")
+            if type(inner) is dict and "usage" in inner:
+                return nested, inner
+    return obj, None
+
+
+def _count(value: object) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
+def _tokens(usage: dict[str, Any]) -> TokenCounts:
+    breakdown = usage.get("cache_creation")
+    if type(breakdown) is dict and (
+        "ephemeral_1h_input_tokens" in breakdown or "ephemeral_5m_input_tokens" in breakdown
+    ):
+        # With a TTL breakdown, writes are its sum (what ccusage counts; equal to the flat field in every
+        # real log seen), so totals stay identical to ccusage's even if the two ever disagree.
+        one_hour = _count(breakdown.get("ephemeral_1h_input_tokens"))
+        creation = _count(breakdown.get("ephemeral_5m_input_tokens")) + one_hour
+    else:
+        one_hour = 0  # no breakdown (before ~2.0): every write was a 5-minute write
+        creation = _count(usage.get("cache_creation_input_tokens"))
+    # `iterations` is ignored: its meaning is undocumented and the top-level counts are the totals.
+    return TokenCounts(
+        input_tokens=_count(usage.get("input_tokens")),
+        cache_creation_tokens=creation,
+        cache_creation_1h_tokens=one_hour,
+        cache_read_tokens=_count(usage.get("cache_read_input_tokens")),
+        output_tokens=_count(usage.get("output_tokens")),
+    )
+
+
+def _ts_ms(value: object) -> int:
+    """Milliseconds since the epoch of an ISO-8601 timestamp; naive times are UTC."""
+    if type(value) is not str:
+        raise _Malformed("no timestamp")
+    try:
+        # Python 3.11's fromisoformat takes Claude's `2026-03-11T15:52:12.033Z` directly, in C.
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Malformed(f"bad timestamp {value[:40]!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    # Integer arithmetic on the timedelta: float seconds * 1000 can land 1 ms low.
+    return (dt - _EPOCH) // _ONE_MS
+
+
+def _decimal_text(value: object) -> str | None:
+    """``costUSD`` as a plain decimal string (the shortest repr of the JSON number), None when absent."""
+    if type(value) is int:
+        return str(value) if value >= 0 else None
+    if type(value) is float and value >= 0:
+        return format(Decimal(repr(value)), "f")
+    return None
