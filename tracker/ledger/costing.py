@@ -77,8 +77,11 @@ class Costing:
             tokens = TokenCounts(i, cc, cc1h, cr, o, rs)
             cost, kind, pm = self.price_parts(model, ts, source, speed, tokens, logged)
             updates.append((cost, kind, pm, rid))
+        from tracker.ledger.importer import mark_dirty
+
         for start in range(0, len(updates), REPRICE_BATCH):
             with store.transaction() as conn:
+                mark_dirty(conn, 0, 2**62)  # every row may have a new cost
                 conn.executemany(
                     "UPDATE usage SET cost_pusd = ?, cost_kind = ?, price_model = ? WHERE id = ?",
                     updates[start : start + REPRICE_BATCH],

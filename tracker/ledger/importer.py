@@ -27,6 +27,27 @@ from tracker.store import Store
 BATCH_RECORDS = 20_000  # commit after this many records (or at the end of the source)
 BATCH_FILES = 500
 
+DIRTY_LO, DIRTY_HI = "usage_dirty_lo_ms", "usage_dirty_hi_ms"
+
+
+def mark_dirty(conn: sqlite3.Connection, lo_ms: int, hi_ms: int) -> None:
+    """Record, in the caller's transaction, that usage rows between ``lo_ms`` and ``hi_ms`` changed.
+
+    Anything derived from usage rows (e.g. a report rollup) rebuilds that range and then clears it. Being in
+    the same transaction as the rows, the mark survives a crash exactly when the rows do.
+    """
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "value = CAST(min(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+        (DIRTY_LO, str(lo_ms)),
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+        (DIRTY_HI, str(hi_ms)),
+    )
+
+
 ProgressFn = Callable[[str, int, int, int, int], None]  # source label, files done, files total, bytes done, total
 
 
@@ -272,6 +293,7 @@ class Importer:
                     before = conn.total_changes
                     conn.executemany(_UPSERT, self._rows(result.records, file_id))
                     summ.updated_records += conn.total_changes - before
+                    mark_dirty(conn, min(r.ts_ms for r in result.records), max(r.ts_ms for r in result.records))
                 if result.seen_keys:
                     conn.executemany(
                         "INSERT OR IGNORE INTO seen_keys (source, key) VALUES (?, ?)",
