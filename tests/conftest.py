@@ -43,7 +43,9 @@ class Home:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
-    h = Home(tmp_path / "home", tmp_path / "home" / ".claude", tmp_path / "home" / ".codex", tmp_path / "data")
+    h = Home(
+        tmp_path / "home", tmp_path / "home" / ".claude", tmp_path / "home" / ".codex", tmp_path / "data"
+    )
     for d in (h.root, h.claude / "projects", h.codex / "sessions"):
         d.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("HOME", str(h.root))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ def test_periods_tile_the_range_without_gaps() -> None:
     tz = ZoneInfo("Asia/Kathmandu")  # +05:45
     for kind in ("daily", "weekly", "monthly"):
         ps = periods(kind, date(2026, 1, 15), date(2026, 4, 2), tz)
-        assert all(a.end_ms == b.start_ms for a, b in zip(ps, ps[1:], strict=False))
+        assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(ps))
         assert ps[0].start_ms == int(datetime(2026, 1, 15, tzinfo=tz).timestamp() * 1000)
         assert ps[-1].end_ms == int(datetime(2026, 4, 3, tzinfo=tz).timestamp() * 1000)
 
@@ -42,7 +43,9 @@ def test_local_date_uses_the_zone() -> None:
     ts = int(datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("UTC")).timestamp() * 1000)
     assert local_date(ts, ZoneInfo("UTC")) == date(2026, 11, 20)
     assert local_date(ts, ZoneInfo("Europe/Paris")) == date(2026, 11, 21)
-    assert local_date(ts - int(timedelta(hours=1).total_seconds() * 1000), ZoneInfo("America/New_York")) == date(2026, 11, 20)
+    assert local_date(
+        ts - int(timedelta(hours=1).total_seconds() * 1000), ZoneInfo("America/New_York")
+    ) == date(2026, 11, 20)
 
 
 def test_unknown_zone_is_a_clear_error() -> None:

@@ -58,10 +58,12 @@ def test_opens_database_of_each_past_schema(tmp_path: Path, version_sql: str) ->
     db = tmp_path / "ledger.sqlite3"
     conn = sqlite3.connect(db)
     conn.executescript((FIXTURES / version_sql).read_text())
-    conn.execute(f"PRAGMA user_version = {int(version_sql[1:].split('.')[0])}")
+    conn.execute(f"PRAGMA user_version = {int(version_sql[1:].split('.', maxsplit=1)[0])}")
     conn.close()
     with open_store(db) as store:
-        rows = store.conn.execute("SELECT dedup_key, cost_kind, cost_pusd FROM usage ORDER BY dedup_key").fetchall()
+        rows = store.conn.execute(
+            "SELECT dedup_key, cost_kind, cost_pusd FROM usage ORDER BY dedup_key"
+        ).fetchall()
         assert rows == [("msg_01", "estimated", 1425000000), ("msg_02", "unpriced", None)]
         assert store.get_meta("pricing_fingerprint") == "fixture"
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -70,7 +72,9 @@ def test_opens_database_of_each_past_schema(tmp_path: Path, version_sql: str) ->
 def test_copy_is_taken_before_migrating(tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite3"
     conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, applied_at TEXT)")
+    conn.execute(
+        "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, applied_at TEXT)"
+    )
     conn.commit()
     conn.close()
     with open_store(db) as store:
@@ -87,7 +91,9 @@ def test_newer_database_is_refused_untouched(tmp_path: Path) -> None:
     open_store(db).close()
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode = DELETE")
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('token_ledger', 'm999_future', 'x')")
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('token_ledger', 'm999_future', 'x')"
+    )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, Home
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import FIXTURES, Home
 
 CLAUDE_LINE = (
     '{{"type":"assistant","timestamp":"2026-11-{day:02d}T10:00:00.000Z","sessionId":"s1","cwd":"/home/u/app",'
@@ -112,10 +111,14 @@ def test_same_message_in_two_files_counts_once(home: Home, cli: Any) -> None:
 
 def test_codex_fork_family_counts_once(home: Home, cli: Any) -> None:
     d = home.codex / "archived_sessions"
-    home.copy_fixture("codex/codex__sanitized-real_fork-parent__codexbar-issue2037.jsonl",
-                      d / "rollout-2026-01-01T00-00-00-parent.jsonl")
-    home.copy_fixture("codex/codex__sanitized-real_fork-child__codexbar-issue2037.jsonl",
-                      d / "rollout-2026-01-01T00-00-01-child.jsonl")
+    home.copy_fixture(
+        "codex/codex__sanitized-real_fork-parent__codexbar-issue2037.jsonl",
+        d / "rollout-2026-01-01T00-00-00-parent.jsonl",
+    )
+    home.copy_fixture(
+        "codex/codex__sanitized-real_fork-child__codexbar-issue2037.jsonl",
+        d / "rollout-2026-01-01T00-00-01-child.jsonl",
+    )
     assert cli("sync").code == 0
     t = totals(home)
     assert t["input"] + t["cache_read"] + t["output"] + t["cache_creation"] == 15_309_178
@@ -192,10 +195,14 @@ def test_interrupted_sync_then_resync_equals_clean_sync(
 
     for s in range(4):
         home.claude_log(f"-home-u-app/s{s}.jsonl", claude_lines(30, start=s * 10))  # overlapping copies
-    home.copy_fixture("codex/codex__sanitized-real_fork-parent__codexbar-issue2037.jsonl",
-                      home.codex / "archived_sessions/rollout-2026-01-01T00-00-00-parent.jsonl")
-    home.copy_fixture("codex/codex__sanitized-real_fork-child__codexbar-issue2037.jsonl",
-                      home.codex / "archived_sessions/rollout-2026-01-01T00-00-01-child.jsonl")
+    home.copy_fixture(
+        "codex/codex__sanitized-real_fork-parent__codexbar-issue2037.jsonl",
+        home.codex / "archived_sessions/rollout-2026-01-01T00-00-00-parent.jsonl",
+    )
+    home.copy_fixture(
+        "codex/codex__sanitized-real_fork-child__codexbar-issue2037.jsonl",
+        home.codex / "archived_sessions/rollout-2026-01-01T00-00-01-child.jsonl",
+    )
     monkeypatch.setattr(importer, "BATCH_FILES", 1)
     real_commit = importer.Importer._commit
     calls = {"n": 0}
@@ -233,7 +240,9 @@ def test_unreadable_file_is_reported_not_fatal(home: Home, cli: Any) -> None:
     assert "cannot read" in r.out
 
 
-def test_no_log_folders_says_where_it_looked(home: Home, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_log_folders_says_where_it_looked(
+    home: Home, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "nowhere-either"))
     r = cli("sync")

@@ -134,7 +134,7 @@ class PriceCatalog:
 
     @staticmethod
     def _from_genai(name: ModelName | None, request: _Request) -> tuple[PriceLookup | None, bool]:
-        from tracker.pricing import genai  # noqa: PLC0415 - lazy: importing genai-prices costs ~0.6 s
+        from tracker.pricing import genai
 
         if name is None:
             return None, False
@@ -158,7 +158,7 @@ class _Request:
 
 def _alias_target(target: str) -> ModelName | None:
     """An alias target: a model name, or "provider:model" to pin a genai-prices provider."""
-    from tracker.pricing import genai  # noqa: PLC0415 - lazy: importing genai-prices costs ~0.6 s
+    from tracker.pricing import genai
 
     provider, _, model = target.strip().lower().partition(":")
     if model and provider in genai.provider_ids():
@@ -176,7 +176,7 @@ def _price_context(source: str, speed: str | None) -> dict[str, str] | None:
 def _genai_prices_version() -> str:
     # importlib.metadata, not genai_prices: reading the version must not import pydantic (and it is lazy
     # because importing importlib.metadata alone costs ~40 ms at start-up).
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("genai-prices")
