@@ -52,7 +52,7 @@ def test_reopen_is_idempotent(tmp_path: Path) -> None:
         assert store.backup_path is None
 
 
-@pytest.mark.parametrize("version_sql", ["v1.sql"])
+@pytest.mark.parametrize("version_sql", ["v1.sql", "v2.sql"])
 def test_opens_database_of_each_past_schema(tmp_path: Path, version_sql: str) -> None:
     """A ledger made by each past schema version opens, migrates if needed, and keeps its rows."""
     db = tmp_path / "ledger.sqlite3"
@@ -67,6 +67,35 @@ def test_opens_database_of_each_past_schema(tmp_path: Path, version_sql: str) ->
         assert rows == [("msg_01", "estimated", 1425000000), ("msg_02", "unpriced", None)]
         assert store.get_meta("pricing_fingerprint") == "fixture"
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # m002 filled the rollup from the rows (one 15-minute slot, one line per model)
+        rollup = store.conn.execute(
+            "SELECT slot_ms, model, records, input_tokens, cost_pusd, unpriced_tokens, unpriced_records "
+            "FROM usage_rollup WHERE width_ms = 900000 ORDER BY model"
+        ).fetchall()
+        slot = 1763600000000 - 1763600000000 % 900_000
+        assert rollup == [
+            (slot, "claude-sonnet-4-5-20250929", 1, 10, 1425000000, 0, 0),
+            (slot, "mystery-model", 1, 7, 0, 10, 1),
+        ]
+        widths = store.conn.execute("SELECT width_ms, sum(records) FROM usage_rollup GROUP BY 1").fetchall()
+        assert widths == [(900_000, 2), (3_600_000, 2), (86_400_000, 2)]
+        assert store.get_meta("usage_dirty_lo_ms") is None
+
+
+def test_rollup_migration_settles_earlier_dirty_marks(tmp_path: Path) -> None:
+    """A v1 ledger whose importer left dirty marks: m002 builds everything, so the marks are cleared."""
+    db = tmp_path / "ledger.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.executescript((FIXTURES / "v1.sql").read_text())
+    conn.execute(
+        "INSERT INTO meta VALUES ('usage_dirty_lo_ms', '1763600000000'), ('usage_dirty_hi_ms', '1763600060000')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with open_store(db) as store:
+        assert store.get_meta("usage_dirty_lo_ms") is None and store.get_meta("usage_dirty_hi_ms") is None
+        assert store.conn.execute("SELECT sum(records) FROM usage_rollup").fetchone()[0] == 2 * 3  # 3 widths
 
 
 def test_copy_is_taken_before_migrating(tmp_path: Path) -> None:

@@ -1,23 +1,35 @@
 """Usage reports: totals per day, week, month, session, project or model.
 
-All sums are done by SQLite over the stored rows (never over pre-added totals), so a later change in
-dedup or prices is reflected everywhere. Costs stay in integer pico-dollars until formatting. Priced and
-unpriced usage are kept apart: a group whose models are all unknown has no cost (not $0), and a group
-with some unknown models says so.
+All sums are done by SQLite. Time and model reports add up the usage rollup (sums per UTC slot of a
+quarter hour, hour or day, source and model; see ``tracker.ledger.rollup``) when it is current, else the
+usage rows themselves; the two give identical numbers (tests/test_rollup.py compares them), so a later
+change in dedup or prices is reflected everywhere once the rollup is refreshed. Costs stay in integer
+pico-dollars until formatting. Priced and unpriced usage are kept apart: a group whose models are all
+unknown has no cost (not $0), and a group with some unknown models says so.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Literal
 
 from tracker.analytics.periods import Period, local_date, local_midnight_ms, periods, zone_name
+from tracker.ledger.rollup import WIDTHS, dirty_range
 
 ReportKind = Literal["daily", "weekly", "monthly", "session", "project", "model"]
 TIME_KINDS = ("daily", "weekly", "monthly")
 REPORT_KINDS: tuple[str, ...] = ("daily", "weekly", "monthly", "session", "project", "model")
+
+_ROLLUP_SUMS = """
+    sum(r.records),
+    sum(r.input_tokens), sum(r.cache_creation_tokens), sum(r.cache_read_tokens), sum(r.output_tokens),
+    sum(r.reasoning_tokens), sum(r.cost_pusd), sum(r.unpriced_tokens), sum(r.unpriced_records),
+    min(r.first_ms), max(r.last_ms)
+"""
 
 _SUMS = """
     count(*),
@@ -128,26 +140,62 @@ class ReportQuery:
     sources: tuple[str, ...] = ()
 
 
+def _bounds_ms(q: ReportQuery) -> tuple[int | None, int | None]:
+    """The UTC millisecond range [since, until) the query's local dates cover (None: open)."""
+    lo = None if q.since is None else local_midnight_ms(q.since, q.tz)
+    hi = None if q.until is None else local_midnight_ms(q.until + timedelta(days=1), q.tz)
+    return lo, hi
+
+
 def _where(q: ReportQuery) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if q.sources:
         clauses.append(f"u.source IN ({','.join('?' * len(q.sources))})")
         params.extend(q.sources)
-    if q.since is not None:
+    lo, hi = _bounds_ms(q)
+    if lo is not None:
         clauses.append("u.ts_ms >= ?")
-        params.append(local_midnight_ms(q.since, q.tz))
-    if q.until is not None:
-        from datetime import timedelta
-
+        params.append(lo)
+    if hi is not None:
         clauses.append("u.ts_ms < ?")
-        params.append(local_midnight_ms(q.until + timedelta(days=1), q.tz))
+        params.append(hi)
     return (" AND ".join(clauses) or "1"), params
 
 
-def _data_range(conn: sqlite3.Connection, q: ReportQuery) -> tuple[date, date] | None:
-    where, params = _where(q)
-    lo, hi = conn.execute(f"SELECT min(u.ts_ms), max(u.ts_ms) FROM usage u WHERE {where}", params).fetchone()
+def _where_rollup(q: ReportQuery, width: int) -> tuple[str, list[object]]:
+    """The same filter over rollup slots of ``width`` (the bounds fall on slot edges: see ``_width``)."""
+    clauses = ["r.width_ms = ?"]
+    params: list[object] = [width]
+    if q.sources:
+        clauses.append(f"r.source IN ({','.join('?' * len(q.sources))})")
+        params.extend(q.sources)
+    lo, hi = _bounds_ms(q)
+    if lo is not None:
+        clauses.append("r.slot_ms >= ?")
+        params.append(lo)
+    if hi is not None:
+        clauses.append("r.slot_ms < ?")
+        params.append(hi)
+    return " AND ".join(clauses), params
+
+
+def _width(*edges: int | None) -> int | None:
+    """The widest rollup slot that every edge falls on, or None (some 19th-century local mean times)."""
+    for width in reversed(WIDTHS):
+        if all(m is None or m % width == 0 for m in edges):
+            return width
+    return None
+
+
+def _data_range(conn: sqlite3.Connection, q: ReportQuery, width: int | None) -> tuple[date, date] | None:
+    if width is not None:
+        where, params = _where_rollup(q, width)
+        sql = f"SELECT min(r.first_ms), max(r.last_ms) FROM usage_rollup r WHERE {where}"
+    else:
+        where, params = _where(q)
+        sql = f"SELECT min(u.ts_ms), max(u.ts_ms) FROM usage u WHERE {where}"
+    lo, hi = conn.execute(sql, params).fetchone()
     if lo is None:
         return None
     first = q.since or local_date(int(lo), q.tz)
@@ -155,21 +203,38 @@ def _data_range(conn: sqlite3.Connection, q: ReportQuery) -> tuple[date, date] |
     return first, last
 
 
-def _time_rows(conn: sqlite3.Connection, q: ReportQuery) -> list[ReportRow]:
-    rng = _data_range(conn, q)
-    if rng is None:
-        return []
-    plist: list[Period] = periods(q.kind, rng[0], rng[1], q.tz)
-    where, params = _where(q)
+def _fill_periods(conn: sqlite3.Connection, plist: list[Period]) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _periods (label TEXT, start_ms INTEGER, end_ms INTEGER)")
     conn.execute("DELETE FROM _periods")
     conn.executemany("INSERT INTO _periods VALUES (?, ?, ?)", [(p.label, p.start_ms, p.end_ms) for p in plist])
-    sql = f"""
-        SELECT p.label, u.model, {_SUMS}
-        FROM _periods p JOIN usage u ON u.ts_ms >= p.start_ms AND u.ts_ms < p.end_ms
-        WHERE {where}
-        GROUP BY p.label, u.model
-        ORDER BY p.label, u.model"""
+
+
+def _time_rows(conn: sqlite3.Connection, q: ReportQuery, width: int | None) -> list[ReportRow]:
+    """Rows per period; from rollup slots of ``width`` (narrowed to what the periods' edges allow) or, with
+    None, from the usage rows."""
+    rng = _data_range(conn, q, width)
+    if rng is None:
+        return []
+    plist: list[Period] = periods(q.kind, rng[0], rng[1], q.tz)
+    if width is not None:
+        width = _width(*(p.start_ms for p in plist), *(p.end_ms for p in plist))  # includes the bounds
+    _fill_periods(conn, plist)
+    if width is not None:
+        where, params = _where_rollup(q, width)
+        sql = f"""
+            SELECT p.label, r.model, {_ROLLUP_SUMS}
+            FROM _periods p JOIN usage_rollup r ON r.slot_ms >= p.start_ms AND r.slot_ms < p.end_ms
+            WHERE {where}
+            GROUP BY p.label, r.model
+            ORDER BY p.label, r.model"""
+    else:
+        where, params = _where(q)
+        sql = f"""
+            SELECT p.label, u.model, {_SUMS}
+            FROM _periods p JOIN usage u ON u.ts_ms >= p.start_ms AND u.ts_ms < p.end_ms
+            WHERE {where}
+            GROUP BY p.label, u.model
+            ORDER BY p.label, u.model"""
     return _collect(conn.execute(sql, params).fetchall())
 
 
@@ -191,7 +256,7 @@ def _collect(rows: list[tuple[object, ...]]) -> list[ReportRow]:
 def _group_rows(conn: sqlite3.Connection, q: ReportQuery) -> list[ReportRow]:
     where, params = _where(q)
     if q.kind == "model":
-        sql = f"SELECT u.model, u.model, {_SUMS} FROM usage u WHERE {where} GROUP BY u.model"
+        sql = f"SELECT u.model, u.model, {_SUMS} FROM usage u WHERE {where} GROUP BY u.model ORDER BY u.model"
         rows = _collect(conn.execute(sql, params).fetchall())
         for r in rows:
             r.key = r.key if r.key != "None" else "(unknown)"
@@ -217,8 +282,45 @@ def _group_rows(conn: sqlite3.Connection, q: ReportQuery) -> list[ReportRow]:
     return rows
 
 
-def build_report(conn: sqlite3.Connection, q: ReportQuery) -> Report:
-    rows = _time_rows(conn, q) if q.kind in TIME_KINDS else _group_rows(conn, q)
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so the freshness check and the sums see the same state of the file."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def _model_rows_rollup(conn: sqlite3.Connection, q: ReportQuery, width: int) -> list[ReportRow]:
+    where, params = _where_rollup(q, width)
+    sql = f"SELECT r.model, r.model, {_ROLLUP_SUMS} FROM usage_rollup r WHERE {where} GROUP BY r.model ORDER BY r.model"
+    rows = _collect(conn.execute(sql, params).fetchall())
+    for r in rows:
+        r.key = r.key if r.key != "None" else "(unknown)"
+    rows.sort(key=lambda r: -r.totals.cost_pusd)
+    return rows
+
+
+def _rows(conn: sqlite3.Connection, q: ReportQuery, use_rollup: bool) -> list[ReportRow]:
+    width = _width(*_bounds_ms(q)) if use_rollup and q.kind in (*TIME_KINDS, "model") else None
+    if width is not None and dirty_range(conn) is not None:
+        width = None  # rows changed since the rollup was built and nobody refreshed it: read the rows
+    if q.kind in TIME_KINDS:
+        return _time_rows(conn, q, width)
+    if width is not None:
+        return _model_rows_rollup(conn, q, width)
+    return _group_rows(conn, q)
+
+
+def build_report(conn: sqlite3.Connection, q: ReportQuery, *, use_rollup: bool = True) -> Report:
+    """The report for ``q``. Time and model reports add up the rollup when it is current (call
+    ``tracker.ledger.rollup.refresh`` first), else the usage rows; both give the same numbers."""
+    with _snapshot(conn):
+        rows = _rows(conn, q, use_rollup)
     totals = Totals()
     for r in rows:
         totals.add(r.totals)

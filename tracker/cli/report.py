@@ -1,16 +1,15 @@
 """``token-ledger report``: usage and estimated cost per day, week, month, session, project or model.
 
-JSON and CSV shapes are documented in docs/cli.md. Tables are drawn with rich (imported only for tables).
+JSON and CSV shapes are documented in docs/cli.md. Tables are drawn with rich (imported only for tables);
+csv, decimal and the domain types are imported only where used, as ``--format json`` is the scripted path
+that must start fast.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ import orjson
 from tracker.analytics.reports import REPORT_KINDS
 from tracker.cli.context import CliContext, UserError
 from tracker.cli.sync import SOURCE_NAMES
-from tracker.domain import PICO_PER_USD
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -46,11 +44,13 @@ def _parse_date(value: str | None, option: str) -> date | None:
 @click.option("--since", help="First day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--until", help="Last day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--tz", "tz_name", help="IANA time zone that cuts days, e.g. Europe/Paris (default: this machine's).")
-@click.option("--source", "sources", multiple=True, type=click.Choice(SOURCE_NAMES), help="Only this source (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, type=click.Choice(SOURCE_NAMES), help="Only this source (repeatable)."
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--breakdown", is_flag=True, help="Table: one line per model under each row.")
 @click.pass_obj
-def report(
+def report(  # noqa: PLR0917 (click passes options by keyword)
     ctx: CliContext, kind: str, since: str | None, until: str | None, tz_name: str | None,
     sources: tuple[str, ...], fmt: str, breakdown: bool,
 ) -> None:
@@ -59,8 +59,12 @@ def report(
     Costs are estimates from dated price tables (labelled "est."). Models without a known price are
     shown as unpriced, with their tokens, never as $0.
     """
+    import contextlib
+    import sqlite3
+
     from tracker.analytics.periods import BadZoneError, zone
     from tracker.analytics.reports import ReportQuery, build_report
+    from tracker.ledger.rollup import refresh as refresh_rollup
 
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     if first and last and first > last:
@@ -72,6 +76,10 @@ def report(
     if not ctx.paths.db.exists():
         raise UserError(f"No ledger at {ctx.paths.db} yet. Run `token-ledger sync` first.")
     with ctx.store(create=False) as store:
+        # a no-op read unless rows changed since the last sync or report; if the file is read-only or busy,
+        # the report sums the rows themselves instead, slower but just as right
+        with contextlib.suppress(sqlite3.OperationalError):
+            refresh_rollup(store.conn)
         rep = build_report(store.conn, ReportQuery(kind, tz, first, last, sources))
     if fmt == "json":
         sys.stdout.write(orjson.dumps(report_json(rep), option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -81,9 +89,20 @@ def report(
         print_table(rep, breakdown)
 
 
+_PICO_PER_MICRO = 10**6
+
+
 def usd(pico: int) -> float:
-    """Dollars rounded to 6 decimals (a micro-dollar) for JSON; exact sums stay in the database."""
-    return float((Decimal(pico) / PICO_PER_USD).quantize(Decimal("0.000001")))
+    """Dollars rounded half-to-even to 6 decimals (a micro-dollar) for JSON; exact sums stay in the database.
+
+    Integer arithmetic, then one division: the float is the one nearest the rounded decimal, exactly as
+    ``float(Decimal(...).quantize(...))`` gives, without importing decimal on the JSON path.
+    """
+    micro, rest = divmod(pico, _PICO_PER_MICRO)
+    half = _PICO_PER_MICRO // 2
+    if rest > half or (rest == half and micro % 2):
+        micro += 1
+    return micro / 1_000_000
 
 
 def _totals_json(t: Totals) -> dict[str, Any]:
@@ -131,6 +150,9 @@ def report_json(rep: Report) -> dict[str, Any]:
 
 
 def report_csv(rep: Report) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     key = {"session": "session_id", "project": "project", "model": "model"}.get(rep.kind, "period")
@@ -147,6 +169,10 @@ def report_csv(rep: Report) -> str:
 
 
 def money(t: Totals) -> str:
+    from decimal import Decimal
+
+    from tracker.domain import PICO_PER_USD
+
     if not t.cost_known:
         return "unpriced"
     dollars = Decimal(t.cost_pusd) / PICO_PER_USD
@@ -189,6 +215,8 @@ def print_table(rep: Report, breakdown: bool) -> None:
 
 def _natural_width(table: Table) -> int:
     """Width the table takes when nothing limits it."""
+    import io
+
     from rich.console import Console
 
     probe = Console(width=2000, file=io.StringIO(), color_system=None)
@@ -209,10 +237,10 @@ def _table(rep: Report, breakdown: bool, show_models: bool, fmt: Callable[[int],
     if show_models:
         table.add_column("Models", overflow="fold", max_width=34)
     short = fmt is compact
-    for label, attr in (("Input", "input_tokens"), ("Cache write", "cache_creation_tokens"),
-                        ("Cache read", "cache_read_tokens"), ("Output", "output_tokens"),
-                        ("Total tokens", "total_tokens")):
-        label = label.replace("Cache ", "C.").replace(" tokens", "") if short else label
+    for name, attr in (("Input", "input_tokens"), ("Cache write", "cache_creation_tokens"),
+                       ("Cache read", "cache_read_tokens"), ("Output", "output_tokens"),
+                       ("Total tokens", "total_tokens")):
+        label = name.replace("Cache ", "C.").replace(" tokens", "") if short else name
         table.add_column(label, justify="right", no_wrap=True, footer=fmt(getattr(rep.totals, attr)))
     table.add_column("Cost (est.)", justify="right", no_wrap=True, footer=money(rep.totals))
     for r in rep.rows:

@@ -39,7 +39,8 @@ def ledger_facts(ctx: CliContext) -> list[tuple[str, str]]:
             facts.append(("Last sync", f"{_when(last[0])} ({last[1]}, {last[2]} new records)"))
         files = conn.execute("SELECT count(*), sum(missing) FROM files").fetchone()
         if files[0]:
-            facts.append(("Log files tracked", f"{files[0]:,} ({files[1] or 0:,} since deleted by their agent; rows kept)"))
+            gone = files[1] or 0
+            facts.append(("Log files tracked", f"{files[0]:,} ({gone:,} since deleted by their agent; rows kept)"))
     return facts
 
 
@@ -60,7 +61,8 @@ def source_facts() -> list[tuple[str, str]]:
     for s in all_sources():
         roots = s.roots(os.environ, Path.home())
         found = [str(r) for r in roots if r.is_dir()]
-        out.append((s.label, ", ".join(found) if found else "no logs found (looked in " + ", ".join(map(str, roots)) + ")"))
+        looked = "no logs found (looked in " + ", ".join(map(str, roots)) + ")"
+        out.append((s.label, ", ".join(found) if found else looked))
     return out
 
 

@@ -31,6 +31,7 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
     interrupt: run it again and it continues where it stopped, without counting anything twice.
     """
     from tracker.ledger.importer import Importer
+    from tracker.ledger.rollup import refresh as refresh_rollup
     from tracker.pricing.catalog import PriceOverridesError
     from tracker.sources import get_source
 
@@ -41,6 +42,7 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
             summary = Importer(store, costing, chosen, progress=progress).run()
         except PriceOverridesError as e:
             raise UserError(str(e)) from None
+        refresh_rollup(store.conn)  # report sums stay in step with what was just imported
     if not quiet or any(s.errors for s in summary.sources):
         _print_summary(summary, quiet)
     if all(not s.roots_found for s in summary.sources) and not quiet:

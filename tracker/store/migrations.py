@@ -165,4 +165,75 @@ def _create_views(db: Database) -> None:
     )
 
 
+@migrations(name="m002_usage_rollup")
+def m002_usage_rollup(db: Database) -> None:
+    """Sums of usage per UTC slot (15 minutes, 1 hour, 1 day), source and model; see tracker/ledger/rollup.py.
+
+    The SQL is written out here (not imported) so that this migration stays as it shipped.
+    """
+    db.execute(
+        """
+        CREATE TABLE usage_rollup (
+            width_ms INTEGER NOT NULL,
+            slot_ms INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            model TEXT,
+            records INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            cache_creation_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost_pusd INTEGER NOT NULL,
+            unpriced_tokens INTEGER NOT NULL,
+            unpriced_records INTEGER NOT NULL,
+            first_ms INTEGER NOT NULL,
+            last_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX usage_rollup_slot ON usage_rollup(width_ms, slot_ms)")
+    # Rows that move in time or disappear leave a stale slot behind that the writer's own mark (the range of
+    # what it wrote) may not cover; these triggers mark both instants. Inserts are marked by the writer.
+    for name, event, lo, hi in (
+        ("usage_ts_moved", "UPDATE OF ts_ms ON usage WHEN old.ts_ms <> new.ts_ms",
+         "min(old.ts_ms, new.ts_ms)", "max(old.ts_ms, new.ts_ms)"),
+        ("usage_deleted", "DELETE ON usage", "old.ts_ms", "old.ts_ms"),
+    ):
+        db.execute(
+            f"""
+            CREATE TRIGGER {name} AFTER {event}
+            BEGIN
+                INSERT INTO meta (key, value) VALUES ('usage_dirty_lo_ms', CAST({lo} AS TEXT))
+                ON CONFLICT (key) DO UPDATE SET
+                    value = CAST(min(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT);
+                INSERT INTO meta (key, value) VALUES ('usage_dirty_hi_ms', CAST({hi} AS TEXT))
+                ON CONFLICT (key) DO UPDATE SET
+                    value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT);
+            END"""
+        )
+    # Fill from the existing rows; the fill covers every row, so earlier dirty marks are settled too.
+    db.execute(
+        """
+        INSERT INTO usage_rollup
+        SELECT 900000, ts_ms - ((ts_ms % 900000) + 900000) % 900000, source, model, count(*),
+               sum(input_tokens), sum(cache_creation_tokens), sum(cache_read_tokens), sum(output_tokens),
+               sum(reasoning_tokens), coalesce(sum(cost_pusd), 0),
+               sum(CASE WHEN cost_kind = 'unpriced'
+                        THEN input_tokens + cache_creation_tokens + cache_read_tokens + output_tokens ELSE 0 END),
+               sum(CASE WHEN cost_kind = 'unpriced' THEN 1 ELSE 0 END),
+               min(ts_ms), max(ts_ms)
+        FROM usage GROUP BY 2, source, model"""
+    )
+    for width in (3_600_000, 86_400_000):
+        db.execute(
+            f"""
+            INSERT INTO usage_rollup
+            SELECT {width}, slot_ms - ((slot_ms % {width}) + {width}) % {width}, source, model, sum(records),
+                   sum(input_tokens), sum(cache_creation_tokens), sum(cache_read_tokens), sum(output_tokens),
+                   sum(reasoning_tokens), sum(cost_pusd), sum(unpriced_tokens), sum(unpriced_records),
+                   min(first_ms), max(last_ms)
+            FROM usage_rollup WHERE width_ms = 900000 GROUP BY 2, source, model"""
+        )
+    db.execute("DELETE FROM meta WHERE key IN ('usage_dirty_lo_ms', 'usage_dirty_hi_ms')")
+
 assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"
