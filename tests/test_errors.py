@@ -75,7 +75,6 @@ def test_malformed_price_overrides(home: Home, cli: Any) -> None:
     assert "prices.toml" in _one_line(r.err)
 
 
-@pytest.mark.xfail(strict=True, reason="sync does not yet fail on a configured folder that is missing")
 def test_configured_log_folder_missing(home: Home, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "typo"))
     r = cli("sync")

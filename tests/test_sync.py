@@ -243,9 +243,11 @@ def test_unreadable_file_is_reported_not_fatal(home: Home, cli: Any) -> None:
 def test_no_log_folders_says_where_it_looked(
     home: Home, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "nowhere"))
-    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "nowhere-either"))
+    """No agent installed (default folders absent) is not an error, but says where it looked."""
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR")
+    monkeypatch.delenv("CODEX_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
     r = cli("sync")
     assert r.code == 0
     assert "No agent log folders were found" in r.err
-    assert "nowhere" in r.err
+    assert "empty-home" in r.err

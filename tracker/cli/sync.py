@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from tracker.ledger.importer import ProgressFn, SyncSummary
 
 SOURCE_NAMES = ("claude_code", "codex")
+# The variable that names each source's folders. Folders named there must exist: a typo must not look like
+# "no usage". Default folders that are absent just mean the agent is not installed.
+SOURCE_ENV = {"claude_code": "CLAUDE_CONFIG_DIR", "codex": "CODEX_HOME"}
 
 
 @click.command()
@@ -45,13 +48,31 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
         refresh_rollup(store.conn)  # report sums stay in step with what was just imported
     if not quiet or any(s.errors for s in summary.sources):
         _print_summary(summary, quiet)
-    if all(not s.roots_found for s in summary.sources) and not quiet:
+    problems = _configured_but_missing(summary) + [e for s in summary.sources for e in s.errors]
+    if all(not s.roots_found for s in summary.sources) and not quiet and not problems:
         click.echo(
             "No agent log folders were found. Looked in: "
             + ", ".join(r for s in summary.sources for r in s.roots)
             + ". Set CLAUDE_CONFIG_DIR or CODEX_HOME if your logs live elsewhere.",
             err=True,
         )
+    if problems:
+        for problem in problems[:5]:
+            click.echo(f"token-ledger: {problem}", err=True)
+        raise SystemExit(1)
+
+
+def _configured_but_missing(summary: SyncSummary) -> list[str]:
+    import os
+
+    out = []
+    for s in summary.sources:
+        var = SOURCE_ENV.get(s.name)
+        if var and os.environ.get(var, "").strip():
+            for root in s.roots:
+                if root not in s.roots_found:
+                    out.append(f"{var} names {root}, which is not a folder. Fix the variable or create the folder.")
+    return out
 
 
 @contextmanager

@@ -174,8 +174,24 @@ def _price_context(source: str, speed: str | None) -> dict[str, str] | None:
 
 
 def _genai_prices_version() -> str:
-    # importlib.metadata, not genai_prices: reading the version must not import pydantic (and it is lazy
-    # because importing importlib.metadata alone costs ~40 ms at start-up).
+    """The installed genai-prices version, without importing it (pydantic) or importlib.metadata (~30 ms).
+
+    The ``genai_prices-<version>.dist-info`` folder beside the package names it; importlib.metadata is the
+    fallback for layouts without one (e.g. a frozen bundle).
+    """
+    import os
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("genai_prices")
+    if spec is not None and spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        try:
+            names = os.listdir(site)
+        except OSError:
+            names = []
+        for name in names:
+            if name.startswith("genai_prices-") and name.endswith(".dist-info"):
+                return name[len("genai_prices-") : -len(".dist-info")]
     from importlib.metadata import PackageNotFoundError, version
 
     try:
