@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 PICO_PER_USD = 10**12
 
@@ -101,11 +101,47 @@ class FileCursor:
     file_id: int | None = None
 
 
+# The flat form of a UsageRecord, in the column order of the ``usage`` table (file and cost left out):
+# source, dedup_key, ts_ms, model, session_id, project_path, input_tokens, cache_creation_tokens,
+# cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, is_sidechain (0/1), speed,
+# request_id, agent_version, logged_cost_usd, rank. Parsers produce rows, not objects: a tuple is several
+# times cheaper to build and to pickle (parsing runs in worker processes), and rows go to SQLite as they are.
+UsageRow = tuple[
+    str, str, int, str | None, str | None, str | None, int, int, int, int, int, int, int,
+    str | None, str | None, str | None, str | None, int,
+]
+# Indexes used outside the parsers (Final, so that mypy knows each field's type).
+ROW_KEY: Final = 1
+ROW_TS: Final = 2
+ROW_PROJECT: Final = 5
+ROW_RANK: Final = 17
+
+
+def record_to_row(r: UsageRecord) -> UsageRow:
+    t = r.tokens
+    return (
+        r.source, r.dedup_key, r.ts_ms, r.model, r.session_id, r.project_path,
+        t.input_tokens, t.cache_creation_tokens, t.cache_creation_1h_tokens, t.cache_read_tokens,
+        t.output_tokens, t.reasoning_tokens, int(r.is_sidechain), r.speed, r.request_id, r.agent_version,
+        r.logged_cost_usd, r.rank,
+    )
+
+
+def row_to_record(row: UsageRow) -> UsageRecord:
+    (source, key, ts_ms, model, session, project, i, cc, cc1h, cr, o, rs, side, speed, req, version, logged,
+     rank) = row
+    return UsageRecord(
+        source=source, dedup_key=key, ts_ms=ts_ms, model=model, tokens=TokenCounts(i, cc, cc1h, cr, o, rs),
+        session_id=session, project_path=project, is_sidechain=bool(side), speed=speed, request_id=req,
+        agent_version=version, logged_cost_usd=logged, rank=rank,
+    )
+
+
 @dataclass(slots=True)
 class ParseResult:
     """What a source produced from one file, from a cursor's offset up to the last complete line."""
 
-    records: list[UsageRecord] = field(default_factory=list)
+    rows: list[UsageRow] = field(default_factory=list)  # the usage found, as flat rows (see UsageRow)
     new_offset: int = 0
     state: dict[str, Any] | None = None
     lines: int = 0  # complete lines consumed
@@ -113,6 +149,11 @@ class ParseResult:
     malformed_examples: list[str] = field(default_factory=list)  # "path:line: reason", a few at most
     bytes_read: int = 0
     seen_keys: list[str] = field(default_factory=list)  # source-specific dedup context to persist
+
+    @property
+    def records(self) -> list[UsageRecord]:
+        """The rows as :class:`UsageRecord` objects (built on each call: for tests and small callers)."""
+        return [row_to_record(r) for r in self.rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ fingerprint they were computed with; when prices change (a new genai-prices rele
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal, InvalidOperation
 
-from tracker.domain import PICO_PER_USD, CostKind, TokenCounts, UsageRecord
+from tracker.domain import PICO_PER_USD, CostKind, TokenCounts, UsageRecord, UsageRow
 from tracker.pricing.catalog import PriceCatalog
 from tracker.pricing.cost import cost_pico
 from tracker.store import Store
@@ -18,6 +19,7 @@ from tracker.store import Store
 FINGERPRINT_KEY = "pricing_fingerprint"
 AGENT_LOGGED = "agent-logged"
 REPRICE_BATCH = 50_000
+_ESTIMATED, _UNPRICED = CostKind.ESTIMATED.value, CostKind.UNPRICED.value
 
 
 def _logged_cost_pico(value: str) -> int | None:
@@ -30,15 +32,43 @@ def _logged_cost_pico(value: str) -> int | None:
     return int((d * PICO_PER_USD).to_integral_value())
 
 
+def _load_price_tables() -> None:
+    import tracker.pricing.genai  # noqa: F401 - imported for its side effect: loading genai-prices
+
+
 class Costing:
     """Prices records with a :class:`PriceCatalog`."""
 
     def __init__(self, catalog: PriceCatalog) -> None:
         self.catalog = catalog
 
+    def warm_up(self) -> threading.Thread:
+        """Start loading the bundled price tables in a thread (about half a second of import, once).
+
+        The importer calls this when worker processes parse: this process mostly waits for their first
+        results then, and the import runs meanwhile instead of delaying the first batch it stores. Pricing
+        needs no change: its own import of the module simply finds it loaded (or waits for it).
+        """
+        thread = threading.Thread(target=_load_price_tables, name="price-tables", daemon=True)
+        thread.start()
+        return thread
+
     def price(self, r: UsageRecord) -> tuple[int | None, str, str | None]:
         """(cost in pico-USD or None, cost kind, what priced it)."""
         return self.price_parts(r.model, r.ts_ms, r.source, r.speed, r.tokens, r.logged_cost_usd)
+
+    def price_row(self, row: UsageRow) -> tuple[int | None, str, str | None]:
+        """:meth:`price` of a row (see :data:`~tracker.domain.UsageRow`), without building objects."""
+        logged = row[16]
+        if logged is None:  # the common case: go straight to the (cached) dated rates
+            lookup = self.catalog.rates_for(row[3], row[2], source=row[0], speed=row[13])
+            if lookup is None:
+                return None, _UNPRICED, None
+            tokens = TokenCounts(row[6], row[7], row[8], row[9], row[10], row[11])
+            return cost_pico(tokens, lookup.rates), _ESTIMATED, lookup.price_model_id
+        return self.price_parts(
+            row[3], row[2], row[0], row[13], TokenCounts(*row[6:12]), logged,
+        )
 
     def price_parts(
         self, model: str | None, ts_ms: int, source: str, speed: str | None, tokens: TokenCounts,

@@ -6,6 +6,12 @@ keys are committed in the same transaction, so a sync killed at any point and ru
 same totals as one clean sync. A file that shrank or was replaced is read again from the start; dedup
 keys (not per-file bookkeeping) keep its rows from counting twice. Rows are never deleted when a log file
 disappears: agents delete old logs, and the ledger is the long-term record.
+
+When there is much to read (a first import), files are parsed in worker processes (see
+:mod:`tracker.ledger.parsing`) while this process prices and writes; results arrive in file order, and
+batches are committed exactly as when parsing inline. Before writing, copies of one request within a
+batch are reduced to the one the store would keep, and rows are written in key order (cheaper index
+updates).
 """
 
 from __future__ import annotations
@@ -13,14 +19,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import orjson
 
-from tracker.domain import FileCursor, ParseResult, UsageRecord
+from tracker.domain import ROW_KEY, ROW_TS, FileCursor, ParseResult, UsageRow
 from tracker.ledger.costing import Costing
+from tracker.ledger.parsing import PARALLEL_MIN_BYTES, Outcome, ParseJob, Parser, keep_best, worker_count
 from tracker.sources import LogSource
 from tracker.store import Store
 
@@ -92,10 +100,10 @@ class SyncSummary:
 
 _UPSERT = """
 INSERT INTO usage (
-    source, dedup_key, file_id, ts_ms, model, session_id, project_path,
+    source, dedup_key, ts_ms, model, session_id, project_path,
     input_tokens, cache_creation_tokens, cache_creation_1h_tokens, cache_read_tokens, output_tokens,
     reasoning_tokens, is_sidechain, speed, request_id, agent_version, logged_cost_usd, rank,
-    cost_pusd, cost_kind, price_model)
+    file_id, cost_pusd, cost_kind, price_model)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source, dedup_key) DO UPDATE SET
     file_id = excluded.file_id, ts_ms = excluded.ts_ms, model = excluded.model,
@@ -109,6 +117,32 @@ ON CONFLICT (source, dedup_key) DO UPDATE SET
 WHERE excluded.rank > usage.rank
 """
 
+StatOrError = os.stat_result | OSError
+
+
+def _listing(source: LogSource, roots: list[Path]) -> list[tuple[str, StatOrError]]:
+    """The source's files (see ``LogSource.discover``) as (path, stat), in the order they must be parsed.
+
+    Sources that list with ``os.scandir`` offer ``discover_stats``: the stat of the directory entry, and no
+    ``Path`` objects (together most of a warm sync's time with thousands of files).
+    """
+    fast = getattr(source, "discover_stats", None)
+    if fast is not None:
+        return cast("list[tuple[str, StatOrError]]", fast(roots))
+    out: list[tuple[str, StatOrError]] = []
+    for path in source.discover(roots):
+        key = str(path)
+        try:
+            out.append((key, os.stat(key)))
+        except OSError as e:
+            out.append((key, e))
+    return out
+
+
+def _row_key(item: tuple[UsageRow, int]) -> str:
+    return item[0][ROW_KEY]
+
+
 _CURSOR_COLS = "id, source, path, dev, inode, size, mtime_ns, offset, lines, state"
 
 
@@ -121,6 +155,24 @@ def _load_cursors(store: Store, source: str) -> dict[str, FileCursor]:
             state=orjson.loads(state) if state else None, file_id=fid,
         )
     return out
+
+
+@dataclass
+class _Plan:
+    """One source's part of a sync: the files that changed, and what is needed to import them."""
+
+    source: LogSource
+    summ: SourceSummary
+    todo: list[tuple[FileCursor, os.stat_result]]
+    seen: set[str] = field(default_factory=set)
+    count_before: int = 0
+
+    @property
+    def bytes_total(self) -> int:
+        return sum(max(st.st_size - c.offset, 0) for c, st in self.todo)
+
+    def jobs(self) -> list[tuple[ParseJob, int]]:
+        return [((c.path, c.offset, c.state, c.lines + 1), max(st.st_size - c.offset, 0)) for c, st in self.todo]
 
 
 @dataclass
@@ -143,6 +195,7 @@ class Importer:
         env: Mapping[str, str] | None = None,
         home: Path | None = None,
         progress: ProgressFn | None = None,
+        parallel_min_bytes: int = PARALLEL_MIN_BYTES,
     ) -> None:
         self.store = store
         self.costing = costing
@@ -150,15 +203,23 @@ class Importer:
         self.env = os.environ if env is None else env
         self.home = Path.home() if home is None else home
         self.progress = progress
+        self.parallel_min_bytes = parallel_min_bytes  # parse in worker processes from this much to read
 
     def run(self) -> SyncSummary:
         started = time.monotonic()
         run_id = self._start_run()
-        summaries: list[SourceSummary] = []
         repriced = self.costing.reprice_if_needed(self.store)
-        for source in self.sources:
-            summaries.append(self._sync_source(source))
-        summary = SyncSummary(summaries, time.monotonic() - started, repriced)
+        plans = [self._plan(source) for source in self.sources]
+        to_read = sum(p.bytes_total for p in plans)
+        with Parser(worker_count(to_read, self.parallel_min_bytes)) as parser:
+            # Every source's parsing starts before any is written, so workers parse one source while
+            # this process writes another.
+            feeds = [parser.start(p.source.name, p.jobs(), p.seen) for p in plans]
+            if parser.parallel:
+                self.costing.warm_up()  # while the workers parse
+            for plan, feed in zip(plans, feeds, strict=True):
+                self._import(plan, feed)
+        summary = SyncSummary([p.summ for p in plans], time.monotonic() - started, repriced)
         self._finish_run(run_id, summary)
         return summary
 
@@ -193,54 +254,56 @@ class Importer:
 
     # -- one source ------------------------------------------------------------------------------------
 
-    def _sync_source(self, source: LogSource) -> SourceSummary:
+    def _plan(self, source: LogSource) -> _Plan:
+        """Find what changed for ``source``; nothing is read yet."""
         roots = source.roots(self.env, self.home)
         summ = SourceSummary(source.name, source.label, roots=[str(r) for r in roots])
         summ.roots_found = [str(r) for r in roots if r.is_dir()]
-        files = source.discover([r for r in roots if r.is_dir()])
+        files = _listing(source, [r for r in roots if r.is_dir()])
         summ.files_seen = len(files)
         cursors = _load_cursors(self.store, source.name)
         self._mark_missing(cursors, files)
-        todo = self._changed_files(files, cursors, summ)
+        plan = _Plan(source, summ, self._changed_files(files, cursors, summ))
+        if plan.todo:
+            plan.seen = self._load_seen(source.name)
+            plan.count_before = self._count(source.name)
+        return plan
+
+    def _import(self, plan: _Plan, outcomes: Iterator[Outcome]) -> None:
+        """Store the parse outcomes of ``plan``'s files, one transaction per batch."""
+        summ, todo = plan.summ, plan.todo
         if not todo:
-            return summ
-        seen = self._load_seen(source.name)
-        count_before = self._count(source.name)
-        total_bytes = sum(max(st.st_size - c.offset, 0) for c, st in todo)
+            return
         done_bytes = 0
         pending = _Pending()
-        for i, (cursor, st) in enumerate(todo):
-            result = self._parse_one(source, cursor, seen, summ)
+        for i, ((cursor, st), outcome) in enumerate(zip(todo, outcomes, strict=True)):
+            result = self._account(cursor, outcome, summ)
             if result is not None:
                 pending.files.append((cursor, st, result))
-                pending.records += len(result.records)
+                pending.records += len(result.rows)
             done_bytes += max(st.st_size - cursor.offset, 0)
             if pending.records >= BATCH_RECORDS or len(pending.files) >= BATCH_FILES:
-                self._commit(source.name, pending, summ)
+                self._commit(plan.source.name, pending, summ)
                 pending = _Pending()
             if self.progress:
-                self.progress(source.label, i + 1, len(todo), done_bytes, total_bytes)
-        self._commit(source.name, pending, summ)
-        summ.new_records = self._count(source.name) - count_before
+                self.progress(summ.label, i + 1, len(todo), done_bytes, plan.bytes_total)
+        self._commit(plan.source.name, pending, summ)
+        summ.new_records = self._count(plan.source.name) - plan.count_before
         summ.updated_records = max(summ.updated_records - summ.new_records, 0)
-        return summ
 
-    def _mark_missing(self, cursors: dict[str, FileCursor], files: list[Path]) -> None:
-        gone = cursors.keys() - {str(p) for p in files}
+    def _mark_missing(self, cursors: dict[str, FileCursor], files: list[tuple[str, StatOrError]]) -> None:
+        gone = cursors.keys() - {p for p, _st in files}
         if gone:
             with self.store.transaction() as conn:
                 conn.executemany("UPDATE files SET missing = 1 WHERE path = ?", [(p,) for p in gone])
 
     def _changed_files(
-        self, files: list[Path], cursors: dict[str, FileCursor], summ: SourceSummary
+        self, files: list[tuple[str, StatOrError]], cursors: dict[str, FileCursor], summ: SourceSummary
     ) -> list[tuple[FileCursor, os.stat_result]]:
         todo: list[tuple[FileCursor, os.stat_result]] = []
-        for path in files:
-            key = str(path)
-            try:
-                st = path.stat()
-            except OSError as e:
-                summ.errors.append(f"cannot read {key}: {e.strerror or e}")
+        for key, st in files:
+            if isinstance(st, OSError):
+                summ.errors.append(f"cannot read {key}: {st.strerror or st}")
                 continue
             cur = cursors.get(key)
             if cur is None:
@@ -254,19 +317,17 @@ class Importer:
             todo.append((cur, st))
         return todo
 
-    def _parse_one(
-        self, source: LogSource, cursor: FileCursor, seen: set[str], summ: SourceSummary
-    ) -> ParseResult | None:
-        try:
-            result = source.parse(Path(cursor.path), cursor.offset, cursor.state, cursor.lines + 1, seen)
-        except FileNotFoundError:
+    def _account(self, cursor: FileCursor, outcome: Outcome, summ: SourceSummary) -> ParseResult | None:
+        """Add one file's outcome to the summary; the result to store, if any."""
+        if outcome is None:
             return None  # vanished between listing and reading; its rows (if any) stay
-        except OSError as e:
-            summ.errors.append(f"cannot read {cursor.path}: {e.strerror or e}")
+        if isinstance(outcome, str):
+            summ.errors.append(outcome)
             return None
+        result = outcome
         summ.files_read += 1
         summ.bytes_read += result.bytes_read
-        summ.records_parsed += len(result.records)
+        summ.records_parsed += len(result.rows)
         summ.malformed += result.malformed
         room = 10 - len(summ.malformed_examples)
         if room > 0:
@@ -283,22 +344,35 @@ class Importer:
     # -- writing ---------------------------------------------------------------------------------------
 
     def _commit(self, source: str, pending: _Pending, summ: SourceSummary) -> None:
+        """Rows, cursors, seen keys and the dirty range of one batch: all in one transaction."""
         if not pending.files:
             return
+        keep_best([result for _cursor, _st, result in pending.files])  # fewer rows to price and upsert
         now_ms = int(time.time() * 1000)
         with self.store.transaction() as conn:
+            rows: list[tuple[UsageRow, int]] = []
             for cursor, st, result in pending.files:
                 file_id = self._save_cursor(conn, cursor, st, result, now_ms)
-                if result.records:
-                    before = conn.total_changes
-                    conn.executemany(_UPSERT, self._rows(result.records, file_id))
-                    summ.updated_records += conn.total_changes - before
-                    mark_dirty(conn, min(r.ts_ms for r in result.records), max(r.ts_ms for r in result.records))
+                rows.extend((row, file_id) for row in result.rows)
                 if result.seen_keys:
                     conn.executemany(
                         "INSERT OR IGNORE INTO seen_keys (source, key) VALUES (?, ?)",
                         [(source, k) for k in result.seen_keys],
                     )
+            if rows:
+                self._upsert(conn, rows, summ)
+
+    def _upsert(self, conn: sqlite3.Connection, rows: list[tuple[UsageRow, int]], summ: SourceSummary) -> None:
+        """Price and store rows (with the id of their file), and mark their time range dirty."""
+        # In key order, each index page is visited once per batch instead of at random: about a third
+        # less time in SQLite. Keys are unique here (keep_best), so the order changes no outcome.
+        rows.sort(key=_row_key)
+        price = self.costing.price_row
+        before = conn.total_changes
+        conn.executemany(_UPSERT, [(*row, file_id, *price(row)) for row, file_id in rows])
+        summ.updated_records += conn.total_changes - before
+        stamps = [row[ROW_TS] for row, _file_id in rows]
+        mark_dirty(conn, min(stamps), max(stamps))
 
     def _save_cursor(
         self, conn: sqlite3.Connection, cursor: FileCursor, st: os.stat_result, r: ParseResult, now_ms: int
@@ -322,17 +396,3 @@ class Importer:
             (*params[:10], now_ms, now_ms),
         ).fetchone()
         return int(row[0])
-
-    def _rows(self, records: list[UsageRecord], file_id: int) -> list[tuple[object, ...]]:
-        price = self.costing.price
-        out: list[tuple[object, ...]] = []
-        for r in records:
-            t = r.tokens
-            cost, kind, price_model = price(r)
-            out.append((
-                r.source, r.dedup_key, file_id, r.ts_ms, r.model, r.session_id, r.project_path,
-                t.input_tokens, t.cache_creation_tokens, t.cache_creation_1h_tokens, t.cache_read_tokens,
-                t.output_tokens, t.reasoning_tokens, int(r.is_sidechain), r.speed, r.request_id,
-                r.agent_version, r.logged_cost_usd, r.rank, cost, kind, price_model,
-            ))
-        return out

@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from tracker.domain import ParseResult, SourceKind, TokenCounts, UsageRecord
+from tracker.domain import ParseResult, SourceKind, UsageRow
 from tracker.sources import LogSource
-from tracker.sources.lines import ScanStats, scan_lines
+from tracker.sources.lines import LineScanner
+from tracker.sources.walk import Found, walk_files, with_stats
 
 # ccusage's pre-filter: every usage-bearing line contains this exact byte sequence (Claude Code writes compact
 # JSON, and inside JSON strings the quotes would be escaped), so lines without it are never parsed.
@@ -33,6 +34,7 @@ MAX_EXAMPLES = 5
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
 _RANK_TOTAL_CAP = 2**60
+_SOURCE = SourceKind.CLAUDE_CODE.value
 
 
 class _Malformed(Exception):
@@ -49,7 +51,11 @@ class ClaudeCodeSource:
         return claude_roots(env, home)
 
     def discover(self, roots: list[Path]) -> list[Path]:
-        return discover_transcripts(roots)
+        return [Path(p) for p, _st in self.discover_stats(roots)]
+
+    def discover_stats(self, roots: list[Path]) -> list[tuple[str, os.stat_result | OSError]]:
+        """:meth:`discover` with each file's ``stat`` (one system call per file instead of two; no Paths)."""
+        return with_stats(discover_transcripts(roots))
 
     def parse(
         self, path: Path, offset: int, state: dict[str, object] | None, first_line_no: int, seen: set[str]
@@ -96,41 +102,13 @@ def _unique(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def discover_transcripts(roots: list[Path]) -> list[Path]:
+def discover_transcripts(roots: list[Path]) -> list[Found]:
     """Every ``projects/**/*.jsonl`` under ``roots`` (sub-agent files included), by real path, sorted."""
-    found: set[str] = set()
-    visited_dirs: set[str] = set()
+    found: dict[str, Found] = {}
     for root in roots:
-        _walk(os.path.join(root, "projects"), found, visited_dirs)
-    return [Path(p) for p in sorted(found)]
-
-
-def _walk(top: str, found: set[str], visited_dirs: set[str]) -> None:
-    """Collect ``*.jsonl`` real paths below ``top``; unreadable dirs and symlink loops are skipped."""
-    stack = [os.path.realpath(top)]  # real paths only: a child of a real dir is real unless it is a link
-    while stack:
-        real_dir = stack.pop()
-        if real_dir in visited_dirs:
-            continue  # a symlinked duplicate root, or a loop
-        visited_dirs.add(real_dir)
-        try:
-            with os.scandir(real_dir) as it:
-                entries = list(it)
-        except OSError:
-            continue  # missing, not a directory, or no permission: nothing to read there
-        for entry in entries:
-            _visit(entry, real_dir, stack, found)
-
-
-def _visit(entry: os.DirEntry[str], real_dir: str, stack: list[str], found: set[str]) -> None:
-    try:
-        link = entry.is_symlink()  # from d_type: no system call on Linux and macOS
-        if entry.is_dir():
-            stack.append(os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name))
-        elif entry.name.endswith(".jsonl") and entry.is_file():
-            found.add(os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name))
-    except OSError:
-        pass  # vanished or unreadable while walking
+        for item in walk_files(os.path.join(root, "projects"), (".jsonl",)):
+            found.setdefault(item[0], item)
+    return [found[p] for p in sorted(found)]
 
 
 def session_from_path(path: Path) -> str | None:
@@ -153,29 +131,29 @@ def session_from_path(path: Path) -> str | None:
 def parse_transcript(
     path: Path, offset: int, state: dict[str, Any] | None, first_line_no: int
 ) -> ParseResult:
-    """Usage records of the complete lines of ``path`` from byte ``offset`` (see :class:`LogSource`).
+    """Usage rows of the complete lines of ``path`` from byte ``offset`` (see :class:`LogSource`).
 
     Malformed lines are counted and skipped, never raised. ``OSError`` (a file that vanished or cannot be
     read) propagates, so that the importer can report the file.
     """
-    stats = ScanStats()
+    scanner = LineScanner(path, offset, markers=(USAGE_MARKER,), first_line_no=first_line_no)
     result = ParseResult()
+    rows = result.rows
     ctx = _FileContext(session_from_path(path), state)
-    for line_no, line in scan_lines(
-        path, offset, stats, markers=(USAGE_MARKER,), first_line_no=first_line_no
-    ):
+    row_of = ctx.row
+    for line in scanner:
         try:
-            record = ctx.record(line)
+            row = row_of(line)
         except _Malformed as exc:
             result.malformed += 1
             if len(result.malformed_examples) < MAX_EXAMPLES:
-                result.malformed_examples.append(f"{path}:{line_no}: {exc}")
+                result.malformed_examples.append(f"{path}:{scanner.line_no()}: {exc}")
             continue
-        if record is not None:
-            result.records.append(record)
-    result.new_offset = stats.end_offset
-    result.lines = stats.lines
-    result.bytes_read = stats.bytes_read
+        if row is not None:
+            rows.append(row)
+    result.new_offset = scanner.end_offset
+    result.lines = scanner.lines
+    result.bytes_read = scanner.bytes_read
     result.state = ctx.state()
     return result
 
@@ -193,8 +171,8 @@ class _FileContext:
     def state(self) -> dict[str, Any] | None:
         return {"cwd": self.cwd} if self.cwd is not None else None
 
-    def record(self, line: bytes) -> UsageRecord | None:
-        """The usage record of one line, None for a line without usage (or a skipped one)."""
+    def row(self, line: bytes) -> UsageRow | None:
+        """The usage row of one line, None for a line without usage (or a skipped one)."""
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -217,41 +195,35 @@ class _FileContext:
 
     def _build(
         self, line: bytes, obj: dict[str, Any], env: dict[str, Any], msg: dict[str, Any], model: str | None
-    ) -> UsageRecord:
-        usage: dict[str, Any] = msg["usage"]  # checked to be a dict by record()
-        ts_ms = _ts_ms(env.get("timestamp", obj.get("timestamp")))
-        cwd = env.get("cwd") or obj.get("cwd")
+    ) -> UsageRow:
+        usage: dict[str, Any] = msg["usage"]  # checked to be a dict by row()
+        get = env.get
+        ts_ms = _ts_ms(get("timestamp", obj.get("timestamp")))
+        cwd = get("cwd") or obj.get("cwd")
         if type(cwd) is str:
             self.cwd = cwd
-        session = env.get("sessionId") or obj.get("sessionId")
+        session = get("sessionId") or obj.get("sessionId")
         if not session or type(session) is not str:
             session = self.path_session
-        tokens = _tokens(usage)
-        total = tokens.total
-        sidechain = env.get("isSidechain") is True
+        inp, creation, one_hour, read, out = _tokens(usage)
+        sidechain = get("isSidechain") is True
         speed = usage.get("speed")
         has_speed = type(speed) is str
         # Spec §1.4 winner order: a non-sidechain copy, then the larger total (streaming placeholders carry
         # partial counts), then a copy that has `usage.speed`. One int, so the store compares it in SQL.
+        total = inp + creation + read + out
         rank = ((not sidechain) << 62) | (min(total, _RANK_TOTAL_CAP) << 1) | has_speed
-        request_id = env.get("requestId")
+        request_id = get("requestId")
         # `version` that is not semver: ccusage drops such rows; we keep them because they are real usage
         # (the only known case is a test fixture, and dropping a paid request would undercount).
-        version = env.get("version") or obj.get("version")
-        return UsageRecord(
-            source=SourceKind.CLAUDE_CODE.value,
-            dedup_key=_dedup_key(msg.get("id"), session, env.get("uuid"), line),
-            ts_ms=ts_ms,
-            model=model,
-            tokens=tokens,
-            session_id=session,
-            project_path=self.cwd,
-            is_sidechain=sidechain,
-            speed=speed if has_speed else None,
-            request_id=request_id if type(request_id) is str and request_id else None,
-            agent_version=version if type(version) is str else None,
-            logged_cost_usd=_decimal_text(env.get("costUSD")),
-            rank=rank,
+        version = get("version") or obj.get("version")
+        cost = get("costUSD")
+        return (
+            _SOURCE, _dedup_key(msg.get("id"), session, get("uuid"), line), ts_ms, model, session, self.cwd,
+            inp, creation, one_hour, read, out, 0, int(sidechain), speed if has_speed else None,
+            request_id if type(request_id) is str and request_id else None,
+            version if type(version) is str else None,
+            None if cost is None else _decimal_text(cost), rank,
         )
 
 
@@ -291,7 +263,8 @@ def _count(value: object) -> int:
     return value if type(value) is int and value > 0 else 0
 
 
-def _tokens(usage: dict[str, Any]) -> TokenCounts:
+def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    """(input, cache writes, of which 1-hour writes, cache reads, output) of a ``message.usage``."""
     breakdown = usage.get("cache_creation")
     if type(breakdown) is dict and (
         "ephemeral_1h_input_tokens" in breakdown or "ephemeral_5m_input_tokens" in breakdown
@@ -304,12 +277,9 @@ def _tokens(usage: dict[str, Any]) -> TokenCounts:
         one_hour = 0  # no breakdown (before ~2.0): every write was a 5-minute write
         creation = _count(usage.get("cache_creation_input_tokens"))
     # `iterations` is ignored: its meaning is undocumented and the top-level counts are the totals.
-    return TokenCounts(
-        input_tokens=_count(usage.get("input_tokens")),
-        cache_creation_tokens=creation,
-        cache_creation_1h_tokens=one_hour,
-        cache_read_tokens=_count(usage.get("cache_read_input_tokens")),
-        output_tokens=_count(usage.get("output_tokens")),
+    return (
+        _count(usage.get("input_tokens")), creation, one_hour,
+        _count(usage.get("cache_read_input_tokens")), _count(usage.get("output_tokens")),
     )
 
 

@@ -19,6 +19,7 @@ only lines that are not JSON objects count as malformed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,8 +29,9 @@ from typing import Any
 
 import orjson
 
-from tracker.domain import ParseResult, SourceKind, TokenCounts, UsageRecord
-from tracker.sources.lines import ScanStats, scan_lines
+from tracker.domain import ParseResult, SourceKind
+from tracker.sources.lines import LineScanner
+from tracker.sources.walk import Found, walk_files, with_stats
 
 FALLBACK_MODEL = "gpt-5"  # what ccusage assumes for early builds that logged no model at all
 
@@ -48,6 +50,7 @@ _MS = timedelta(milliseconds=1)
 _NAME_TS = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})")
 _NAME_UUID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
 _LOG_SUFFIXES = (".jsonl", ".jsonl.zst")
+_SOURCE = SourceKind.CODEX.value
 
 # A usage vector: (input, cached, output, reasoning, total, cache_write), as logged by Codex.
 # input includes cached and cache_write; output includes reasoning; total is the logged total_tokens.
@@ -68,9 +71,13 @@ class CodexSource:
         return homes or [home / ".codex"]
 
     def discover(self, roots: list[Path]) -> list[Path]:
-        """Rollouts under ``sessions/**`` and ``archived_sessions/*``, parents first."""
-        found = {_real(p) for root in _unique(roots) for p in _root_files(root)}
-        return sorted(found, key=_order_key)
+        """Rollouts under ``sessions/**`` and ``archived_sessions/*``, by real path, parents first."""
+        return [Path(p) for p, _st in self.discover_stats(roots)]
+
+    def discover_stats(self, roots: list[Path]) -> list[tuple[str, os.stat_result | OSError]]:
+        """:meth:`discover` with each file's ``stat`` (one system call per file instead of two; no Paths)."""
+        found = {item[0]: item for root in roots for item in _root_files(str(root))}
+        return with_stats([found[p] for p in sorted(found, key=_order_key)])
 
     def parse(
         self, path: Path, offset: int, state: dict[str, object] | None, first_line_no: int, seen: set[str]
@@ -85,50 +92,31 @@ SOURCE = CodexSource()
 # ----------------------------------------------------------------------------------------------- discovery
 
 
-def _real(p: Path) -> Path:
-    try:
-        return p.resolve()
-    except OSError:
-        return p.absolute()
-
-
-def _unique(roots: Iterable[Path]) -> list[Path]:
-    out: dict[Path, None] = {}
-    for r in roots:
-        out.setdefault(_real(r), None)
-    return list(out)
-
-
-def _is_log(p: Path) -> bool:
-    return p.name.endswith(_LOG_SUFFIXES) and p.is_file()
-
-
-def _base_name(p: Path) -> str:
+def _base_name(name: str) -> str:
     """The rollout's name without ``.zst``: a compressed and a plain copy are the same rollout."""
-    return p.name[:-4] if p.name.endswith(".zst") else p.name
+    return name[:-4] if name.endswith(".zst") else name
 
 
-def _prefer_plain(files: Iterable[Path]) -> dict[str, Path]:
+def _prefer_plain(files: Iterable[Found]) -> dict[str, Found]:
     """One file per rollout name; the plain file wins over ``.zst`` (the writer decompresses to append)."""
-    by_name: dict[str, Path] = {}
-    for p in sorted(files, key=lambda q: (q.name.endswith(".zst"), str(q))):
-        by_name.setdefault(_base_name(p), p)
+    by_name: dict[str, Found] = {}
+    for item in sorted(files, key=lambda q: (q[0].endswith(".zst"), q[0])):
+        by_name.setdefault(_base_name(os.path.basename(item[0])), item)
     return by_name
 
 
-def _root_files(root: Path) -> list[Path]:
-    sessions = root / "sessions"
-    archived = root / "archived_sessions"
-    active = _prefer_plain(p for p in sessions.rglob("*.jsonl*") if _is_log(p)) if sessions.is_dir() else {}
-    old = _prefer_plain(p for p in archived.glob("*.jsonl*") if _is_log(p)) if archived.is_dir() else {}
+def _root_files(root: str) -> list[Found]:
+    """Real paths of the rollouts of one ``$CODEX_HOME``."""
+    active = _prefer_plain(walk_files(os.path.join(root, "sessions"), _LOG_SUFFIXES))
+    old = _prefer_plain(walk_files(os.path.join(root, "archived_sessions"), _LOG_SUFFIXES, recursive=False))
     # Archiving moves a rollout; if both copies exist, the sessions/ one is the live one (as ccusage).
     return [*active.values(), *(p for n, p in old.items() if n not in active)]
 
 
-def _order_key(p: Path) -> tuple[str, str]:
+def _order_key(p: str) -> tuple[str, str]:
     """Parents before children: forks and sub-agents are created after the thread they copy."""
-    m = _NAME_TS.search(p.name)
-    return (m.group(1) if m else "9999", str(p))
+    m = _NAME_TS.search(os.path.basename(p))
+    return (m.group(1) if m else "9999", p)
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -181,15 +169,13 @@ class _FileParser:
     _mtime_ms: int | None = None
 
     def run(self, offset: int, first_line_no: int) -> ParseResult:
-        stats = ScanStats()
-        for line_no, line in scan_lines(
-            self.path, offset, stats, markers=self._markers(), first_line_no=first_line_no
-        ):
-            self._line(line_no, line)
+        scanner = LineScanner(self.path, offset, markers=self._markers(), first_line_no=first_line_no)
+        for line in scanner:
+            self._line(scanner, line)
         res = self.res
-        res.new_offset = stats.end_offset
-        res.lines = stats.lines
-        res.bytes_read = stats.bytes_read
+        res.new_offset = scanner.end_offset
+        res.lines = scanner.lines
+        res.bytes_read = scanner.bytes_read
         res.state = asdict(self.st)
         return res
 
@@ -198,24 +184,24 @@ class _FileParser:
         markers = ROLLOUT_MARKERS if self.st.meta else (*ROLLOUT_MARKERS, META_MARKER)
         return markers if self.path.name.startswith("rollout-") else (*markers, *EXEC_MARKERS)
 
-    def _line(self, line_no: int, line: bytes) -> None:
+    def _line(self, scanner: LineScanner, line: bytes) -> None:
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError:
-            self._malformed(line_no, "not valid JSON")
+            self._malformed(scanner, "not valid JSON")
             return
         if type(obj) is not dict:
-            self._malformed(line_no, "not a JSON object")
+            self._malformed(scanner, "not a JSON object")
             return
         try:
             self._dispatch(obj)
         except _BadLine as e:
-            self._malformed(line_no, str(e))
+            self._malformed(scanner, str(e))
 
-    def _malformed(self, line_no: int, reason: str) -> None:
+    def _malformed(self, scanner: LineScanner, reason: str) -> None:
         self.res.malformed += 1
         if len(self.res.malformed_examples) < MAX_EXAMPLES:
-            self.res.malformed_examples.append(f"{self.path}:{line_no}: {reason}")
+            self.res.malformed_examples.append(f"{self.path}:{scanner.line_no()}: {reason}")
 
     def _dispatch(self, obj: dict[str, Any]) -> None:
         kind = obj.get("type")
@@ -334,7 +320,7 @@ class _FileParser:
         self, key: str, usage: Vec, raw_ts: object, info_model: str | None, ts_ms: int | None = None
     ) -> None:
         counts = _counts(usage)
-        if counts.total == 0:
+        if not (counts[0] or counts[1] or counts[2] or counts[3]):
             return
         st = self.st
         if info_model:
@@ -343,19 +329,11 @@ class _FileParser:
         if not model:
             model = FALLBACK_MODEL
             st.fallback_model += 1
-        self.res.records.append(
-            UsageRecord(
-                source=SourceKind.CODEX.value,
-                dedup_key=key,
-                ts_ms=self._ts(raw_ts) if ts_ms is None else ts_ms,
-                model=model,
-                tokens=counts,
-                session_id=st.session or _name_id(self.path),
-                project_path=st.cwd,
-                is_sidechain=st.sub,
-                agent_version=st.version,
-            )
-        )
+        self.res.rows.append((
+            _SOURCE, key, self._ts(raw_ts) if ts_ms is None else ts_ms, model, st.session or _name_id(self.path),
+            st.cwd, counts[0], counts[1], 0, counts[2], counts[3], counts[4], int(st.sub), None, None,
+            st.version, None, 0,
+        ))
 
     def _ts(self, raw: object) -> int:
         ts = _parse_ts(raw)
@@ -421,18 +399,16 @@ def _billable_or_reasoning(v: Vec) -> bool:
     return bool(v[0] or v[1] or v[2] or v[3] or v[5])
 
 
-def _counts(v: Vec) -> TokenCounts:
-    """Codex semantics -> the ledger's disjoint fields (input includes cached and cache writes)."""
+def _counts(v: Vec) -> tuple[int, int, int, int, int]:
+    """Codex semantics -> the ledger's disjoint fields: (input, cache writes, cache reads, output, reasoning).
+
+    Codex's input includes cached input and cache writes; its output already includes reasoning (so
+    reasoning must never be added again).
+    """
     inp, cached, out, reasoning, _total, write = v
     cached = min(cached, inp)
     write = min(write, inp - cached)
-    return TokenCounts(
-        input_tokens=inp - cached - write,
-        cache_creation_tokens=write,
-        cache_read_tokens=cached,
-        output_tokens=out,  # already includes reasoning: never add it again
-        reasoning_tokens=reasoning,
-    )
+    return (inp - cached - write, write, cached, out, reasoning)
 
 
 def _info_model(info: Mapping[str, Any]) -> str | None:
@@ -458,7 +434,7 @@ def _snapshot_key(total: Vec, last: Vec | None) -> str:
 
 def _name_id(path: Path) -> str:
     """A session id from the file name: the thread uuid of ``rollout-<ts>-<uuid>.jsonl``, else the stem."""
-    name = _base_name(path)
+    name = _base_name(path.name)
     m = _NAME_UUID.search(name)
     return m.group(1) if m else name.removesuffix(".jsonl")
 

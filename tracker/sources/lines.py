@@ -1,34 +1,28 @@
 """Incremental, bounded-memory reading of append-only JSONL logs.
 
 Agent logs can be hundreds of megabytes, and most of their bytes are prompts and tool output that carry no
-usage. :func:`scan_lines` reads a file in fixed-size chunks from a byte offset and yields only
+usage. A :class:`LineScanner` reads a file in fixed-size chunks from a byte offset and yields only
 
 * the complete lines that contain one of the given byte markers (cheap ``bytes.find`` at C speed), and
 * the complete lines that are structurally not a JSON object (do not start with ``{`` and end with ``}``),
   so that the caller can report them as malformed.
 
-A final fragment without a newline is never yielded: ``stats.end_offset`` stops before it, so it is read
-again, complete, on the next pass. Lines are split on LF only; a trailing CR is stripped.
+A final fragment without a newline is never yielded: ``end_offset`` stops before it, so it is read again,
+complete, on the next pass. Lines are split on LF only; a trailing CR is stripped.
+
+Line numbers are only needed for messages about malformed lines, so they are counted lazily
+(:meth:`LineScanner.line_no`), never per yielded line.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_SIZE = 4 << 20
-
-
-@dataclass(slots=True)
-class ScanStats:
-    """Filled in while :func:`scan_lines` runs; final once the generator is exhausted."""
-
-    end_offset: int = 0  # just past the last complete line consumed
-    lines: int = 0  # complete lines consumed (blank lines included)
-    bytes_read: int = 0
+_CLOSE_BRACE = ord("}")
 
 
 def open_log(path: str | Path) -> BinaryIO:
@@ -56,97 +50,150 @@ def _seek(f: BinaryIO, offset: int) -> None:
         remaining -= len(got)
 
 
-def _clean_structure(block: bytes, newlines: int) -> bool:
-    """True when every line of ``block`` (complete lines only) ends with ``}``: the shape of a healthy log.
+def _clean_lines(block: bytes) -> int | None:
+    """The number of lines of ``block`` when every one ends with ``}`` (the shape of a healthy log), else None.
 
-    One C-speed pass. A cut-off write, a line of garbage, a blank or CRLF line all fail it, and the block is
-    then looked at line by line. Lines that carry a marker are parsed by the caller anyway.
+    A cut-off write, a line of garbage, a blank or a CRLF line all fail the check, and the block is then
+    looked at line by line. One ``find`` per line: ``bytes.find`` of one byte is a vectorised ``memchr``,
+    several times faster over long JSONL lines than ``bytes.count`` (a plain byte loop).
     """
-    return block.count(b"}\n") == newlines
+    find = block.find
+    n = 0
+    pos = 0
+    while (end := find(b"\n", pos)) != -1:
+        if end == pos or block[end - 1] != _CLOSE_BRACE:
+            return None
+        n += 1
+        pos = end + 1
+    return n
 
 
-def _iter_block(
-    block: bytes, newlines: int, markers: tuple[bytes, ...] | None, first_line_no: int
-) -> Iterator[tuple[int, bytes]]:
-    """Yield (line_no, line) from a block of complete lines. ``first_line_no`` is the 1-based number of its first line."""
-    if markers is None or not _clean_structure(block, newlines):
-        # Every line: either the caller wants them all, or something in this block is broken and we must
-        # look at each line to find it (rare; a clean log never takes this path).
-        line_no = first_line_no
+class LineScanner:
+    """Iterate over the interesting complete lines of ``path`` from byte ``offset`` (see the module doc).
+
+    With ``markers=None`` every non-blank complete line is yielded. ``first_line_no`` is the number of the
+    line that starts at ``offset`` (for messages only). ``end_offset``, ``lines`` (complete lines consumed,
+    blank ones included) and ``bytes_read`` are updated as reading proceeds, so a caller that stops early
+    still knows how far it got.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        offset: int,
+        *,
+        markers: tuple[bytes, ...] | None = None,
+        first_line_no: int = 1,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.path = path
+        self.offset = offset
+        self.markers = markers
+        self.chunk_size = chunk_size
+        self.end_offset = offset
+        self.lines = 0
+        self.bytes_read = 0
+        # Lazy line numbering: the current block, where the last yielded line starts in it, and how far
+        # newlines have been counted so far (position, line number there).
+        self._block = b""
+        self._start = 0
+        self._counted_to = 0
+        self._counted_line = first_line_no
+        self._next_block_line = first_line_no
+
+    def line_no(self) -> int:
+        """The 1-based line number of the line yielded last (one ``count`` over the bytes since the last call)."""
+        self._counted_line += self._block.count(b"\n", self._counted_to, self._start)
+        self._counted_to = self._start
+        return self._counted_line
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open_log(self.path) as f:
+            _seek(f, self.offset)
+            carry = b""
+            while True:
+                buf = f.read(self.chunk_size)
+                if not buf:
+                    return
+                self.bytes_read += len(buf)
+                data = carry + buf if carry else buf
+                last_nl = data.rfind(b"\n")
+                if last_nl == -1:
+                    carry = data  # one line longer than a chunk: keep reading until its newline arrives
+                    continue
+                block = data[: last_nl + 1]
+                carry = data[last_nl + 1 :]
+                self._block, self._counted_to, self._start = block, 0, 0
+                self._counted_line = self._next_block_line
+                n = yield from self._iter_block(block)
+                self._next_block_line += n
+                self.lines += n
+                self.end_offset += last_nl + 1
+
+    def _iter_block(self, block: bytes) -> Generator[bytes, None, int]:
+        """Yield the interesting lines of a block of complete lines; return how many lines it has."""
+        markers = self.markers
+        if markers is None or (n := _clean_lines(block)) is None:
+            # Every line: either the caller wants them all, or something in this block is broken and each
+            # line must be looked at to find it (rare; a clean log never takes this path).
+            return (yield from self._every_line(block, markers))
+        if len(markers) == 1:
+            yield from self._marked_lines(block, markers[0])
+        else:
+            yield from self._multi_marked_lines(block, markers)
+        return n
+
+    def _every_line(self, block: bytes, markers: tuple[bytes, ...] | None) -> Generator[bytes, None, int]:
+        """Every line (``markers`` None), or the marked and the structurally broken ones; returns the count."""
         start = 0
+        count = 0
         end_all = len(block)
         while start < end_all:
             end = block.find(b"\n", start)
+            count += 1
             line = block[start:end]
             if line.endswith(b"\r"):
                 line = line[:-1]
-            if line:
-                if markers is None:
-                    yield line_no, line
-                elif not (line.startswith(b"{") and line.endswith(b"}")) or any(m in line for m in markers):
-                    yield line_no, line
-            line_no += 1
+            if line and (
+                markers is None
+                or not (line.startswith(b"{") and line.endswith(b"}"))
+                or any(m in line for m in markers)
+            ):
+                self._start = start
+                yield line
             start = end + 1
-        return
-    # Each marker's next position is searched again only once the scan has passed it, so a rare marker costs
-    # one pass over the block, not one per hit of another marker.
-    nexts = [block.find(m) for m in markers]
-    counted_to = 0
-    line_no = first_line_no
-    while True:
-        i = min((p for p in nexts if p != -1), default=-1)
-        if i == -1:
-            return
-        start = block.rfind(b"\n", 0, i) + 1
-        end = block.find(b"\n", i)
-        line_no += block.count(b"\n", counted_to, start)
-        counted_to = start
-        line = block[start:end]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        yield line_no, line
-        pos = end + 1
-        for k, p in enumerate(nexts):
-            if p != -1 and p < pos:
-                nexts[k] = block.find(markers[k], pos)
+        return count
 
+    def _marked_lines(self, block: bytes, marker: bytes) -> Iterator[bytes]:
+        """Lines containing ``marker`` in a clean block (so no line ends with CR)."""
+        find = block.find
+        i = find(marker)
+        while i != -1:
+            start = block.rfind(b"\n", 0, i) + 1
+            end = find(b"\n", i)
+            self._start = start
+            yield block[start:end]
+            i = find(marker, end + 1)
 
-def scan_lines(
-    path: str | Path,
-    offset: int,
-    stats: ScanStats,
-    *,
-    markers: tuple[bytes, ...] | None = None,
-    first_line_no: int = 1,
-    chunk_size: int = CHUNK_SIZE,
-) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, line)`` for interesting complete lines of ``path`` from byte ``offset``.
+    def _multi_marked_lines(self, block: bytes, markers: tuple[bytes, ...]) -> Iterator[bytes]:
+        """Lines containing any of ``markers`` in a clean block, in order.
 
-    With ``markers=None`` every non-blank complete line is yielded. ``first_line_no`` is the number of the
-    line that starts at ``offset`` (for messages only). ``stats`` is updated as reading proceeds, so a
-    caller that stops early still knows how far it got.
-    """
-    stats.end_offset = offset
-    with open_log(path) as f:
-        _seek(f, offset)
-        carry = b""
-        base = offset  # file offset of carry[0]
-        line_no = first_line_no
+        Each marker's next position is searched again only once the scan has passed it, so a rare marker
+        costs one pass over the block, not one per hit of another marker.
+        """
+        nexts = [block.find(m) for m in markers]
         while True:
-            buf = f.read(chunk_size)
-            if not buf:
+            i = -1
+            for p in nexts:
+                if p != -1 and (i == -1 or p < i):
+                    i = p
+            if i == -1:
                 return
-            stats.bytes_read += len(buf)
-            data = carry + buf if carry else buf
-            last_nl = data.rfind(b"\n")
-            if last_nl == -1:
-                carry = data  # one line longer than a chunk: keep reading until its newline arrives
-                continue
-            block = data[: last_nl + 1]
-            carry = data[last_nl + 1 :]
-            n = block.count(b"\n")
-            yield from _iter_block(block, n, markers, line_no)
-            line_no += n
-            stats.lines += n
-            base += last_nl + 1
-            stats.end_offset = base
+            start = block.rfind(b"\n", 0, i) + 1
+            end = block.find(b"\n", i)
+            self._start = start
+            yield block[start:end]
+            pos = end + 1
+            for k, p in enumerate(nexts):
+                if p != -1 and p < pos:
+                    nexts[k] = block.find(markers[k], pos)
