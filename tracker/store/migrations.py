@@ -79,7 +79,9 @@ def m001_initial(db: Database) -> None:
     db.execute("CREATE INDEX usage_model ON usage(model)")
     db.execute("CREATE INDEX usage_session ON usage(session_id)")
     db.execute("CREATE INDEX usage_project ON usage(project_path)")
-    db.execute("CREATE TABLE seen_keys (source TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (source, key)) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE seen_keys (source TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (source, key)) WITHOUT ROWID"
+    )
     db.execute(
         """
         CREATE TABLE sync_runs (
@@ -235,5 +237,18 @@ def m002_usage_rollup(db: Database) -> None:
             FROM usage_rollup WHERE width_ms = 900000 GROUP BY 2, source, model"""
         )
     db.execute("DELETE FROM meta WHERE key IN ('usage_dirty_lo_ms', 'usage_dirty_hi_ms')")
+
+
+
+@migrations(name="m003_fewer_usage_indexes")
+def m003_fewer_usage_indexes(db: Database) -> None:
+    """Drop indexes that no query needs: each cost about 8 µs per imported row (docs/benchmarks.md).
+
+    Group-bys on model, session and project scan the table anyway, and ``usage_ts`` serves every time-range
+    query, with or without a source filter, so ``usage_source_ts`` only duplicated it.
+    """
+    for name in ("usage_model", "usage_session", "usage_project", "usage_source_ts"):
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+
 
 assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"

@@ -3,5 +3,5 @@
 from __future__ import annotations
 
 MIGRATION_SET = "token_ledger"
-MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_usage_rollup")
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_usage_rollup", "m003_fewer_usage_indexes")
 SCHEMA_VERSION = len(MIGRATION_NAMES)  # also written to PRAGMA user_version
