@@ -12,19 +12,18 @@ day (DeepSeek off-peak) are cached per minute instead. genai-prices is imported 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
 from tracker.domain import Rates
+from tracker.pricing.fingerprint import price_fingerprint
 from tracker.pricing.names import ModelName, normalise_model
 from tracker.pricing.overrides import PriceOverrides, PriceOverridesError, load_overrides
 
 __all__ = ["PriceCatalog", "PriceLookup", "PriceOrigin", "PriceOverridesError"]
 
 # Bump when a change here or in genai.py/overrides.py/cost.py can change a stored row's price.
-PRICING_CODE_VERSION = 1
 
 PriceOrigin = Literal["genai-prices", "override"]
 
@@ -84,10 +83,7 @@ class PriceCatalog:
     def fingerprint(self) -> str:
         """Changes whenever stored prices may be stale: genai-prices version, overrides content, our code."""
         if self._fingerprint is None:
-            digest = hashlib.sha256(f"pricing-v{PRICING_CODE_VERSION}\0".encode())
-            digest.update(f"genai-prices {_genai_prices_version()}\0".encode())
-            digest.update(self._overrides_bytes if self._overrides_bytes is not None else b"\0no overrides")
-            self._fingerprint = digest.hexdigest()[:16]
+            self._fingerprint = price_fingerprint(self._overrides_bytes)
         return self._fingerprint
 
     @property
@@ -172,29 +168,3 @@ def _price_context(source: str, speed: str | None) -> dict[str, str] | None:
         return None
     return {"service_tier" if source == "codex" else "speed": speed}
 
-
-def _genai_prices_version() -> str:
-    """The installed genai-prices version, without importing it (pydantic) or importlib.metadata (~30 ms).
-
-    The ``genai_prices-<version>.dist-info`` folder beside the package names it; importlib.metadata is the
-    fallback for layouts without one (e.g. a frozen bundle).
-    """
-    import os
-    from importlib.machinery import PathFinder
-
-    spec = PathFinder.find_spec("genai_prices")
-    if spec is not None and spec.origin:
-        site = os.path.dirname(os.path.dirname(spec.origin))
-        try:
-            names = os.listdir(site)
-        except OSError:
-            names = []
-        for name in names:
-            if name.startswith("genai_prices-") and name.endswith(".dist-info"):
-                return name[len("genai_prices-") : -len(".dist-info")]
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("genai-prices")
-    except PackageNotFoundError:
-        return "absent"
