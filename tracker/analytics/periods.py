@@ -3,28 +3,48 @@
 SQLite knows no IANA time zones, so day, week and month boundaries are computed here (DST included) and
 joined against the usage table's UTC timestamps in SQL. A day in ``Europe/Paris`` is then exactly the
 rows whose instant falls between that day's local midnights.
+
+Import-light on purpose (no dataclasses, pathlib or typing at run time): ``report --format json`` loads this
+module on its fast path (see ``tracker.cli.fast``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class BadZoneError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
 class Period:
-    label: str  # "2026-11-20", "2026-11-16" (week start, Monday), "2026-11"
-    start: date  # first local day (inclusive)
-    start_ms: int
-    end_ms: int  # exclusive
+    """One period of a report, clipped to the report's range."""
+
+    __slots__ = ("end_ms", "label", "start", "start_ms")
+
+    def __init__(self, label: str, start: date, start_ms: int, end_ms: int) -> None:
+        self.label = label  # "2026-11-20", "2026-11-16" (week start, Monday), "2026-11"
+        self.start = start  # first local day (inclusive)
+        self.start_ms = start_ms
+        self.end_ms = end_ms  # exclusive
+
+    def _key(self) -> tuple[str, date, int, int]:
+        return (self.label, self.start, self.start_ms, self.end_ms)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Period) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Period{self._key()!r}"
 
 
 def zone(name: str | None) -> tzinfo:
@@ -46,7 +66,7 @@ def local_zone() -> tzinfo:
         except (ZoneInfoNotFoundError, ValueError):
             pass
     try:
-        target = str(Path("/etc/localtime").resolve())
+        target = os.path.realpath("/etc/localtime")
         if "zoneinfo/" in target:
             return ZoneInfo(target.split("zoneinfo/", 1)[1])
     except (OSError, ZoneInfoNotFoundError, ValueError):

@@ -6,21 +6,27 @@ usage rows themselves; the two give identical numbers (tests/test_rollup.py comp
 change in dedup or prices is reflected everywhere once the rollup is refreshed. Costs stay in integer
 pico-dollars until formatting. Priced and unpriced usage are kept apart: a group whose models are all
 unknown has no cost (not $0), and a group with some unknown models says so.
+
+Import-light on purpose: ``report --format json`` runs this module on its fast path (``tracker.cli.fast``), so
+it imports no dataclasses or typing at run time (each costs milliseconds of a run that takes tens).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
-from typing import Literal
 
-from tracker.analytics.periods import Period, local_date, local_midnight_ms, periods, zone_name
+from tracker.analytics.periods import local_date, local_midnight_ms, periods, zone_name
 from tracker.ledger.rollup import WIDTHS, dirty_range
 
-ReportKind = Literal["daily", "weekly", "monthly", "session", "project", "model"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from tracker.analytics.periods import Period
+
+    ReportKind = Literal["daily", "weekly", "monthly", "session", "project", "model"]
+
 TIME_KINDS = ("daily", "weekly", "monthly")
 REPORT_KINDS: tuple[str, ...] = ("daily", "weekly", "monthly", "session", "project", "model")
 
@@ -43,21 +49,56 @@ _SUMS = """
 """
 
 
-@dataclass
-class Totals:
+class _Record:
+    """Equality and repr over ``__slots__``: what ``@dataclass`` gave these classes, without importing it."""
+
+    __slots__: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Totals(_Record):
     """Sums over a group of usage rows."""
 
-    records: int = 0
-    input_tokens: int = 0
-    cache_creation_tokens: int = 0
-    cache_read_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    cost_pusd: int = 0  # estimated cost of the priced rows
-    unpriced_tokens: int = 0
-    unpriced_records: int = 0
-    first_ms: int | None = None
-    last_ms: int | None = None
+    __slots__ = (
+        "cache_creation_tokens",
+        "cache_read_tokens",
+        "cost_pusd",
+        "first_ms",
+        "input_tokens",
+        "last_ms",
+        "output_tokens",
+        "reasoning_tokens",
+        "records",
+        "unpriced_records",
+        "unpriced_tokens",
+    )
+
+    def __init__(  # noqa: PLR0917 (one argument per summed column, as the SQL gives them)
+        self, records: int = 0, input_tokens: int = 0, cache_creation_tokens: int = 0, cache_read_tokens: int = 0,
+        output_tokens: int = 0, reasoning_tokens: int = 0, cost_pusd: int = 0, unpriced_tokens: int = 0,
+        unpriced_records: int = 0, first_ms: int | None = None, last_ms: int | None = None,
+    ) -> None:
+        self.records = records
+        self.input_tokens = input_tokens
+        self.cache_creation_tokens = cache_creation_tokens
+        self.cache_read_tokens = cache_read_tokens
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.cost_pusd = cost_pusd  # estimated cost of the priced rows
+        self.unpriced_tokens = unpriced_tokens
+        self.unpriced_records = unpriced_records
+        self.first_ms = first_ms
+        self.last_ms = last_ms
 
     @property
     def total_tokens(self) -> int:
@@ -86,10 +127,10 @@ class Totals:
         self.cost_pusd += other.cost_pusd
         self.unpriced_tokens += other.unpriced_tokens
         self.unpriced_records += other.unpriced_records
-        for attr, pick in (("first_ms", min), ("last_ms", max)):
-            mine, theirs = getattr(self, attr), getattr(other, attr)
-            if theirs is not None:
-                setattr(self, attr, theirs if mine is None else pick(mine, theirs))
+        if other.first_ms is not None:
+            self.first_ms = other.first_ms if self.first_ms is None else min(self.first_ms, other.first_ms)
+        if other.last_ms is not None:
+            self.last_ms = other.last_ms if self.last_ms is None else max(self.last_ms, other.last_ms)
 
 
 def _totals(row: tuple[object, ...]) -> Totals:
@@ -101,43 +142,65 @@ def _totals(row: tuple[object, ...]) -> Totals:
     )
 
 
-@dataclass
-class ModelLine:
-    model: str | None
-    totals: Totals
+class ModelLine(_Record):
+    __slots__ = ("model", "totals")
+
+    def __init__(self, model: str | None, totals: Totals) -> None:
+        self.model = model
+        self.totals = totals
 
 
-@dataclass
-class ReportRow:
-    key: str  # period label, session id, project path or model
-    totals: Totals = field(default_factory=Totals)
-    by_model: list[ModelLine] = field(default_factory=list)
-    source: str | None = None  # session rows: which agent
-    project: str | None = None  # session rows: the session's project
+class ReportRow(_Record):
+    __slots__ = ("by_model", "key", "project", "source", "totals")
+
+    def __init__(
+        self, key: str, totals: Totals | None = None, by_model: list[ModelLine] | None = None,
+        source: str | None = None, project: str | None = None,
+    ) -> None:
+        self.key = key  # period label, session id, project path or model
+        self.totals = Totals() if totals is None else totals
+        self.by_model: list[ModelLine] = [] if by_model is None else by_model
+        self.source = source  # session rows: which agent
+        self.project = project  # session rows: the session's project
 
     @property
     def models(self) -> list[str]:
         return [m.model or "(unknown)" for m in self.by_model]
 
 
-@dataclass
-class Report:
-    kind: str
-    timezone: str
-    since: date | None
-    until: date | None
-    sources: tuple[str, ...]
-    rows: list[ReportRow]
-    totals: Totals
+class Report(_Record):
+    __slots__ = ("kind", "rows", "since", "sources", "timezone", "totals", "until")
+
+    def __init__(  # noqa: PLR0917
+        self, kind: str, timezone: str, since: date | None, until: date | None, sources: tuple[str, ...],
+        rows: list[ReportRow], totals: Totals,
+    ) -> None:
+        self.kind = kind
+        self.timezone = timezone
+        self.since = since
+        self.until = until
+        self.sources = sources
+        self.rows = rows
+        self.totals = totals
 
 
-@dataclass(frozen=True)
-class ReportQuery:
-    kind: str
-    tz: tzinfo
-    since: date | None = None
-    until: date | None = None
-    sources: tuple[str, ...] = ()
+class ReportQuery(_Record):
+    """What to report (immutable by convention)."""
+
+    __slots__ = ("kind", "since", "sources", "tz", "until")
+
+    def __init__(
+        self, kind: str, tz: tzinfo, since: date | None = None, until: date | None = None,
+        sources: tuple[str, ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.tz = tz
+        self.since = since
+        self.until = until
+        self.sources = sources
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(self._values())
 
 
 def _bounds_ms(q: ReportQuery) -> tuple[int | None, int | None]:
@@ -284,15 +347,13 @@ def _group_rows(conn: sqlite3.Connection, q: ReportQuery) -> list[ReportRow]:
     return rows
 
 
-@contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction, so the freshness check and the sums see the same state of the file."""
+def _in_snapshot(conn: sqlite3.Connection, q: ReportQuery, use_rollup: bool) -> list[ReportRow]:
+    """:func:`_rows` in one read transaction, so the freshness check and the sums see the same state of the file."""
     if conn.in_transaction:
-        yield
-        return
+        return _rows(conn, q, use_rollup)
     conn.execute("BEGIN")
     try:
-        yield
+        return _rows(conn, q, use_rollup)
     finally:
         conn.execute("COMMIT")
 
@@ -321,8 +382,7 @@ def _rows(conn: sqlite3.Connection, q: ReportQuery, use_rollup: bool) -> list[Re
 def build_report(conn: sqlite3.Connection, q: ReportQuery, *, use_rollup: bool = True) -> Report:
     """The report for ``q``. Time and model reports add up the rollup when it is current (call
     ``tracker.ledger.rollup.refresh`` first), else the usage rows; both give the same numbers."""
-    with _snapshot(conn):
-        rows = _rows(conn, q, use_rollup)
+    rows = _in_snapshot(conn, q, use_rollup)
     totals = Totals()
     for r in rows:
         totals.add(r.totals)

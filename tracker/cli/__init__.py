@@ -1,47 +1,18 @@
-"""The ``token-ledger`` command line: the composition root of the CLI.
+"""The ``token-ledger`` command line.
 
-Commands are in sibling modules, named in ``COMMANDS`` and imported only when used. Heavy imports (rich,
-sqlite-utils, genai-prices) happen inside commands, so that ``token-ledger sync`` with nothing to do stays
-fast. Every error a user can cause ends in one clear line on stderr and a non-zero exit, never a traceback.
+:func:`main` first offers the command line to the fast path (``tracker.cli.fast``: a warm ``sync`` and
+``report ... --format json`` without importing click), and otherwise runs the click application in
+``tracker.cli.app``. Commands are in sibling modules, named in ``COMMANDS`` and imported only when used.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from typing import Any
 
-import click
-
-from tracker import __version__
-from tracker.cli.context import CliContext, UserError
-from tracker.paths import DATA_DIR_ENV, resolve_paths
-
-
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when invoked (or listed by ``--help``).
-
-    Each command module pulls in what it needs (rich, the importer, the price catalog); importing them all
-    on every start cost tens of milliseconds that ``token-ledger report --format json`` does not need.
-    """
-
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy  # command name -> "module:attribute"
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self.lazy.get(cmd_name)
-        if target is None:
-            return super().get_command(ctx, cmd_name)
-        module, attr = target.split(":")
-        command = getattr(importlib.import_module(module), attr)
-        assert isinstance(command, click.Command)
-        return command
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMANDS = {
     "sync": "tracker.cli.sync:sync",
@@ -51,55 +22,29 @@ COMMANDS = {
 }
 
 
-@click.group(
-    cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=str),
-    help=f"Folder of the ledger (default: ${DATA_DIR_ENV}, else the platform's user data folder).",
-)
-@click.version_option(__version__, "--version", prog_name="token-ledger")
-@click.pass_context
-def cli(ctx: click.Context, data_dir: str | None) -> None:
-    """Token Ledger: what did my tokens buy?
+def main(argv: list[str] | None = None, *, fast: bool = True) -> Any:
+    """Console-script entry point. ``fast=False`` (or ``TOKEN_LEDGER_NO_FAST_PATH=1``) skips the fast path."""
+    if fast and not os.environ.get("TOKEN_LEDGER_NO_FAST_PATH"):
+        from tracker.cli import fast as fast_path
 
-    Tracks your AI token spend from local coding-agent logs (Claude Code, Codex CLI) in a private SQLite
-    ledger on this machine. Nothing is sent anywhere.
-    """
-    ctx.obj = CliContext(resolve_paths(data_dir))
-    if ctx.invoked_subcommand is None:
-        from tracker.cli.start import start
+        try:
+            code = fast_path.run(sys.argv[1:] if argv is None else list(argv))
+        except BrokenPipeError:
+            # e.g. `token-ledger report daily --format json | head`: not an error for the user
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        if code is not None:
+            return code
+    from tracker.cli.app import main as click_main
 
-        ctx.invoke(start)
+    return click_main(argv)
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point."""
-    try:
-        return cli.main(args=argv, prog_name="token-ledger", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        click.echo("Interrupted. Everything committed so far is kept; run the command again to continue.", err=True)
-        sys.exit(130)
-    except UserError as e:
-        click.echo(f"token-ledger: {e}", err=True)
-        sys.exit(e.exit_code)
-    except BrokenPipeError:
-        # e.g. `token-ledger report daily | head`: not an error for the user
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except Exception as e:  # the last line of defence: one line, no traceback, and how to learn more
-        if os.environ.get("TOKEN_LEDGER_DEBUG"):
-            raise
-        click.echo(
-            f"token-ledger: internal error: {type(e).__name__}: {e}\n"
-            "Your ledger is unchanged beyond the last completed step. Set TOKEN_LEDGER_DEBUG=1 for details.",
-            err=True,
-        )
-        sys.exit(70)
+def __getattr__(name: str) -> Any:
+    """``cli`` and ``LazyGroup`` live in ``tracker.cli.app`` (importing click); loaded when first asked for."""
+    if name in ("cli", "LazyGroup"):
+        from tracker.cli import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,7 +39,7 @@ def prices() -> None:
 @click.pass_context
 def show(ctx: click.Context, model: str, when: str | None, source: str | None, speed: str | None) -> None:
     """Show which price entry bills MODEL and its rates in USD per million tokens."""
-    from tracker.pricing.catalog import PriceCatalog, PriceOverridesError  # noqa: PLC0415 - keep CLI start fast
+    from tracker.pricing.catalog import PriceCatalog, PriceOverridesError
 
     path = _prices_path(ctx)
     moment = _parse_when(when)

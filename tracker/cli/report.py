@@ -9,34 +9,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
 from tracker.analytics.reports import REPORT_KINDS
 from tracker.cli.context import CliContext, UserError
-from tracker.cli.sync import SOURCE_NAMES
+from tracker.cli.output import SOURCE_NAMES, TOKEN_FIELDS, BadDateError, dumps, parse_date, report_json, usd
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from rich.table import Table
 
     from tracker.analytics.reports import Report, ReportRow, Totals
 
-TOKEN_FIELDS = ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
+__all__ = ["TOKEN_FIELDS", "report", "report_csv", "report_json", "usd"]
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise UserError(f"{option} {value!r} is not a date; use YYYY-MM-DD, e.g. {option} 2026-11-01")
+    try:
+        return parse_date(value, option)
+    except BadDateError as e:
+        raise UserError(str(e)) from None
 
 
 @click.command()
@@ -82,71 +78,11 @@ def report(  # noqa: PLR0917 (click passes options by keyword)
             refresh_rollup(store.conn)
         rep = build_report(store.conn, ReportQuery(kind, tz, first, last, sources))
     if fmt == "json":
-        sys.stdout.write(orjson.dumps(report_json(rep), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(dumps(report_json(rep)) + "\n")
     elif fmt == "csv":
         sys.stdout.write(report_csv(rep))
     else:
         print_table(rep, breakdown)
-
-
-_PICO_PER_MICRO = 10**6
-
-
-def usd(pico: int) -> float:
-    """Dollars rounded half-to-even to 6 decimals (a micro-dollar) for JSON; exact sums stay in the database.
-
-    Integer arithmetic, then one division: the float is the one nearest the rounded decimal, exactly as
-    ``float(Decimal(...).quantize(...))`` gives, without importing decimal on the JSON path.
-    """
-    micro, rest = divmod(pico, _PICO_PER_MICRO)
-    half = _PICO_PER_MICRO // 2
-    if rest > half or (rest == half and micro % 2):
-        micro += 1
-    return micro / 1_000_000
-
-
-def _totals_json(t: Totals) -> dict[str, Any]:
-    d: dict[str, Any] = {f: getattr(t, f) for f in TOKEN_FIELDS}
-    d["total_tokens"] = t.total_tokens
-    d["cost_usd"] = usd(t.cost_pusd) if t.cost_known else None
-    d["cost_kind"] = t.cost_kind
-    d["unpriced_tokens"] = t.unpriced_tokens
-    d["records"] = t.records
-    return d
-
-
-def _row_json(rep: Report, r: ReportRow) -> dict[str, Any]:
-    key_name = {"session": "session_id", "project": "project", "model": "model"}.get(rep.kind, "period")
-    d: dict[str, Any] = {key_name: r.key}
-    if rep.kind == "session":
-        d["source"] = r.source
-        d["project"] = r.project
-    if rep.kind in ("session", "project", "model"):
-        d["first_ts"] = _iso(r.totals.first_ms)
-        d["last_ts"] = _iso(r.totals.last_ms)
-    d.update(_totals_json(r.totals))
-    d["models"] = r.models
-    d["by_model"] = [{"model": m.model, **_totals_json(m.totals)} for m in r.by_model]
-    return d
-
-
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
-
-
-def report_json(rep: Report) -> dict[str, Any]:
-    return {
-        "report": rep.kind,
-        "timezone": rep.timezone,
-        "since": rep.since.isoformat() if rep.since else None,
-        "until": rep.until.isoformat() if rep.until else None,
-        "sources": list(rep.sources) or list(SOURCE_NAMES),
-        "currency": "USD",
-        "rows": [_row_json(rep, r) for r in rep.rows],
-        "totals": _totals_json(rep.totals),
-    }
 
 
 def report_csv(rep: Report) -> str:

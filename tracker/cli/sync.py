@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from tracker.cli.context import CliContext, UserError
+from tracker.cli.output import SOURCE_ENV, SOURCE_NAMES, configured_but_missing, summary_lines
 
 if TYPE_CHECKING:
     from tracker.ledger.importer import ProgressFn, SyncSummary
 
-SOURCE_NAMES = ("claude_code", "codex")
-# The variable that names each source's folders. Folders named there must exist: a typo must not look like
-# "no usage". Default folders that are absent just mean the agent is not installed.
-SOURCE_ENV = {"claude_code": "CLAUDE_CONFIG_DIR", "codex": "CODEX_HOME"}
+__all__ = ["SOURCE_ENV", "SOURCE_NAMES", "sync"]
 
 
 @click.command()
@@ -48,7 +46,7 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
         refresh_rollup(store.conn)  # report sums stay in step with what was just imported
     if not quiet or any(s.errors for s in summary.sources):
         _print_summary(summary, quiet)
-    problems = _configured_but_missing(summary) + [e for s in summary.sources for e in s.errors]
+    problems = configured_but_missing(summary) + [e for s in summary.sources for e in s.errors]
     if all(not s.roots_found for s in summary.sources) and not quiet and not problems:
         click.echo(
             "No agent log folders were found. Looked in: "
@@ -60,19 +58,6 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
         for problem in problems[:5]:
             click.echo(f"token-ledger: {problem}", err=True)
         raise SystemExit(1)
-
-
-def _configured_but_missing(summary: SyncSummary) -> list[str]:
-    import os
-
-    out = []
-    for s in summary.sources:
-        var = SOURCE_ENV.get(s.name)
-        if var and os.environ.get(var, "").strip():
-            for root in s.roots:
-                if root not in s.roots_found:
-                    out.append(f"{var} names {root}, which is not a folder. Fix the variable or create the folder.")
-    return out
 
 
 @contextmanager
@@ -101,37 +86,5 @@ def _progress(quiet: bool) -> Iterator[ProgressFn | None]:
 
 def _print_summary(summary: SyncSummary, quiet: bool) -> None:
     echo: Callable[[str], None] = (lambda m: click.echo(m, err=True)) if quiet else click.echo
-    for s in summary.sources:
-        if not s.roots_found:
-            echo(f"{s.label}: no logs found")
-            continue
-        line = (
-            f"{s.label}: {s.files_read} of {s.files_seen} files read ({_size(s.bytes_read)}), "
-            f"{s.new_records} new records"
-        )
-        merged = s.records_parsed - s.new_records
-        if merged > 0:
-            line += f" ({merged} duplicate copies merged)"
-        if s.files_reset:
-            line += f", {s.files_reset} files re-read from the start (shrunk or replaced)"
+    for line in summary_lines(summary):
         echo(line)
-        if s.malformed:
-            echo(f"  {s.malformed} malformed lines skipped, e.g.:")
-            for ex in s.malformed_examples[:3]:
-                echo(f"    {ex}")
-        for err in s.errors[:5]:
-            echo(f"  error: {err}")
-        if len(s.errors) > 5:
-            echo(f"  … and {len(s.errors) - 5} more errors")
-    if summary.repriced:
-        echo(f"Prices changed: {summary.repriced} records re-priced.")
-    echo(f"Done in {summary.duration_s:.2f} s.")
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"

@@ -8,37 +8,19 @@ position in a :class:`~tracker.domain.ParseResult`. It never touches the databas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Protocol
+# The protocol lives in base.py and is imported lazily: the warm `sync` fast path imports this package and
+# must not pay for typing/pathlib/domain on every run.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tracker.sources.base import LogSource as LogSource
 
-from tracker.domain import ParseResult
 
+def __getattr__(name: str) -> object:
+    if name == "LogSource":
+        from tracker.sources.base import LogSource
 
-class LogSource(Protocol):
-    """The contract every local log source implements."""
-
-    name: str  # a SourceKind value, e.g. "claude_code"
-    label: str  # for people, e.g. "Claude Code"
-
-    def roots(self, env: Mapping[str, str], home: Path) -> list[Path]:
-        """The folders this source reads, from environment overrides or defaults (existing or not)."""
-        ...
-
-    def discover(self, roots: list[Path]) -> list[Path]:
-        """All log files under ``roots``, deduplicated by real path, in the order they must be parsed."""
-        ...
-
-    def parse(
-        self, path: Path, offset: int, state: dict[str, object] | None, first_line_no: int, seen: set[str]
-    ) -> ParseResult:
-        """Parse complete lines of ``path`` from byte ``offset``.
-
-        ``state`` is what the previous parse of this file returned (None when starting from 0). ``seen`` is
-        the source's global dedup context (for Codex: snapshot keys already counted in any file); the
-        parser adds to it and lists the keys it added in ``ParseResult.seen_keys``.
-        """
-        ...
+        return LogSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def all_sources() -> list[LogSource]:

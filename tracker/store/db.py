@@ -7,18 +7,25 @@ Order matters and is the point of this module:
 3. copy the file (SQLite online backup) before any migration;
 4. migrate with sqlite-utils' ``Migrations`` (imported only when a migration is pending: it is slow to import);
 5. switch to WAL with ``synchronous=NORMAL``.
+
+Import-light (no pathlib, contextlib or typing at run time): the CLI's fast path (``tracker.cli.fast``) opens
+the ledger with ``open_store(..., migrate=False)``, which refuses a file that needs migrating instead of
+importing sqlite-utils, and the full path then takes over. Paths may be ``str`` or ``os.PathLike``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from tracker.store.schema import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERSION
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    StrPath = str | os.PathLike[str]
 
 
 class StoreError(Exception):
@@ -29,10 +36,33 @@ class NewerDatabaseError(StoreError):
     """The database was written by a newer version of Token Ledger."""
 
 
+class MigrationNeededError(StoreError):
+    """Raised by ``open_store(..., migrate=False)`` when the file's schema is older than this version's."""
+
+
+class _Transaction:
+    """The context manager of :meth:`Store.transaction` (a class: contextlib is not imported on the fast path)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:
+            self.conn.rollback()
+
+
 class Store:
     """An open ledger database. Use :meth:`transaction` for writes."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, backup_path: Path | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: StrPath, backup_path: Path | None) -> None:
         self.conn = conn
         self.path = path
         self.backup_path = backup_path  # the copy taken before this open migrated the file, if any
@@ -46,18 +76,9 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> _Transaction:
         """One write transaction: everything inside is committed together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.rollback()
-            raise
-        else:
-            self.conn.execute("COMMIT")
+        return _Transaction(self.conn)
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -70,8 +91,10 @@ class Store:
         )
 
 
-def _create_private_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _create_private_file(path: StrPath) -> None:
+    parent = os.path.dirname(os.fspath(path))
+    if parent:
+        os.makedirs(parent, mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
@@ -88,7 +111,7 @@ def _applied_migrations(conn: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
+def _check_version(conn: sqlite3.Connection, path: StrPath) -> list[str]:
     """Return the migrations still to apply; raise if the file is not ours or is from a newer version."""
     try:
         user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -116,7 +139,7 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
     return [name for name in MIGRATION_NAMES if name not in applied]
 
 
-def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
+def backup_to(conn: sqlite3.Connection, dest: StrPath) -> None:
     """A consistent copy of the open database (SQLite online backup), created 0600."""
     _create_private_file(dest)
     target = sqlite3.connect(dest)
@@ -126,11 +149,14 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
         target.close()
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, pending: list[str], is_new: bool) -> Path | None:
+def _migrate(conn: sqlite3.Connection, path: StrPath, pending: list[str], is_new: bool) -> Path | None:
+    from pathlib import Path
+
     backup_path = None
     if not is_new:
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        backup_path = path.parent / "backups" / f"{path.stem}-before-{pending[0]}-{stamp}{path.suffix}"
+        p = Path(path)
+        backup_path = p.parent / "backups" / f"{p.stem}-before-{pending[0]}-{stamp}{p.suffix}"
         backup_to(conn, backup_path)
     from sqlite_utils import Database
 
@@ -141,13 +167,14 @@ def _migrate(conn: sqlite3.Connection, path: Path, pending: list[str], is_new: b
     return backup_path
 
 
-def open_store(path: Path, *, create: bool = True) -> Store:
+def open_store(path: StrPath, *, create: bool = True, migrate: bool = True) -> Store:
     """Open (and if needed create and migrate) the ledger at ``path``.
 
     Raises :class:`StoreError` with a message for people when the file cannot be used; the file is then
-    left exactly as it was.
+    left exactly as it was. With ``migrate=False``, a file that needs migrating raises
+    :class:`MigrationNeededError` instead (untouched).
     """
-    is_new = not path.exists()
+    is_new = not os.path.exists(path)
     if is_new:
         if not create:
             raise StoreError(f"No ledger at {path} yet. Run `token-ledger sync` to create it.")
@@ -166,6 +193,8 @@ def open_store(path: Path, *, create: bool = True) -> Store:
             backup_path = None
             conn.execute("PRAGMA busy_timeout = 10000")
             if pending:
+                if not migrate:
+                    raise MigrationNeededError(f"{path} needs migrating: {', '.join(pending)}")
                 backup_path = _migrate(conn, path, pending, is_new)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
