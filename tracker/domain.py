@@ -110,6 +110,8 @@ UsageRow = tuple[
     str, str, int, str | None, str | None, str | None, int, int, int, int, int, int, int,
     str | None, str | None, str | None, str | None, int,
 ]
+# The estimated cost of a row: pico-USD or None (unpriced), cost kind, what priced it (see Costing.price).
+RowCost = tuple[int | None, str, str | None]
 # Indexes used outside the parsers (Final, so that mypy knows each field's type).
 ROW_KEY: Final = 1
 ROW_TS: Final = 2

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
-from tracker.domain import PICO_PER_USD, CostKind, TokenCounts, UsageRecord, UsageRow
+from tracker.domain import PICO_PER_USD, CostKind, RowCost, TokenCounts, UsageRecord, UsageRow
 from tracker.pricing.catalog import PriceCatalog
-from tracker.pricing.cost import cost_pico
-from tracker.store import Store
+from tracker.pricing.cost import cost_pico, cost_pico_of
+
+if TYPE_CHECKING:
+    from tracker.store import Store
 
 FINGERPRINT_KEY = "pricing_fingerprint"
 AGENT_LOGGED = "agent-logged"
@@ -43,7 +46,7 @@ class Costing:
         self.catalog = catalog
 
     def warm_up(self) -> threading.Thread:
-        """Start loading the bundled price tables in a thread (about half a second of import, once).
+        """Start loading the bundled price tables in a thread (about a quarter of a second of import, once).
 
         The importer calls this when worker processes parse: this process mostly waits for their first
         results then, and the import runs meanwhile instead of delaying the first batch it stores. Pricing
@@ -55,23 +58,20 @@ class Costing:
 
     def price(self, r: UsageRecord) -> tuple[int | None, str, str | None]:
         """(cost in pico-USD or None, cost kind, what priced it)."""
-        return self.price_parts(r.model, r.ts_ms, r.source, r.speed, r.tokens, r.logged_cost_usd)
+        return self.price_parts(r.model, r.ts_ms, r.source, r.speed, r.tokens, logged_cost_usd=r.logged_cost_usd)
 
-    def price_row(self, row: UsageRow) -> tuple[int | None, str, str | None]:
+    def price_row(self, row: UsageRow) -> RowCost:
         """:meth:`price` of a row (see :data:`~tracker.domain.UsageRow`), without building objects."""
         logged = row[16]
         if logged is None:  # the common case: go straight to the (cached) dated rates
             lookup = self.catalog.rates_for(row[3], row[2], source=row[0], speed=row[13])
             if lookup is None:
                 return None, _UNPRICED, None
-            tokens = TokenCounts(row[6], row[7], row[8], row[9], row[10], row[11])
-            return cost_pico(tokens, lookup.rates), _ESTIMATED, lookup.price_model_id
-        return self.price_parts(
-            row[3], row[2], row[0], row[13], TokenCounts(*row[6:12]), logged,
-        )
+            return cost_pico_of(row[6:11], lookup.rates), _ESTIMATED, lookup.price_model_id
+        return self.price_parts(row[3], row[2], row[0], row[13], TokenCounts(*row[6:12]), logged_cost_usd=logged)
 
     def price_parts(
-        self, model: str | None, ts_ms: int, source: str, speed: str | None, tokens: TokenCounts,
+        self, model: str | None, ts_ms: int, source: str, speed: str | None, tokens: TokenCounts, *,
         logged_cost_usd: str | None,
     ) -> tuple[int | None, str, str | None]:
         if logged_cost_usd is not None:
@@ -105,7 +105,7 @@ class Costing:
         updates: list[tuple[int | None, str, str | None, int]] = []
         for rid, model, ts, source, speed, i, cc, cc1h, cr, o, rs, logged in rows:
             tokens = TokenCounts(i, cc, cc1h, cr, o, rs)
-            cost, kind, pm = self.price_parts(model, ts, source, speed, tokens, logged)
+            cost, kind, pm = self.price_parts(model, ts, source, speed, tokens, logged_cost_usd=logged)
             updates.append((cost, kind, pm, rid))
         from tracker.ledger.importer import mark_dirty
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,13 @@ TASK_BYTES = 8 << 20  # an independent task: about this many bytes to read...
 TASK_FILES = 400  # ...or this many files, whichever comes first
 PARALLEL_MIN_BYTES = 16 << 20  # below this much to read, workers cost more (start-up) than they save
 MAX_WORKERS = 4
-TASKS_AHEAD = 6  # tasks of one source submitted but not yet consumed: bounds memory if writing lags
+# Tasks of one source submitted but not yet consumed: bounds memory if writing lags (about 1 MB of rows per
+# task). Enough that workers keep parsing while this process writes, instead of waiting for it (measured:
+# 6 left each worker idle about 1.5 s of a cold import of the benchmark corpus).
+TASKS_AHEAD = 20
+BIG_TASK_BYTES = 4 * TASK_BYTES  # a task this large (one big file) is submitted further ahead...
+BIG_TASKS_AHEAD = 3 * TASKS_AHEAD  # ...up to this many tasks ahead of the one consumed (see _Window)...
+BIG_TASKS_EARLY = 2  # ...and at most this many at a time beyond TASKS_AHEAD (their rows wait in memory)
 
 
 def parse_jobs(source_name: str, jobs: list[ParseJob], seen: set[str]) -> list[Outcome]:
@@ -99,7 +104,11 @@ def keep_best(results: list[ParseResult]) -> None:
 
 
 class Parser:
-    """Hands out parse outcomes in order, from worker processes or (``workers == 0``) computed inline."""
+    """Hands out parse outcomes in order, from worker processes or (``workers == 0``) computed inline.
+
+    Rows are priced by the importer, not here: pricing in the workers was measured slower (each worker
+    imports the price tables, and the first results come later).
+    """
 
     def __init__(self, workers: int) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -128,17 +137,55 @@ class Parser:
     def start(self, source_name: str, jobs: list[tuple[ParseJob, int]], seen: set[str]) -> Iterator[Outcome]:
         """Begin parsing ``jobs`` (each with its byte count); the outcomes come from the returned iterator.
 
-        With workers, the tasks are submitted now, so that several sources parse at the same time.
+        With workers, the first tasks are submitted now, so that several sources parse at the same time.
         """
-        tasks = _tasks(source_name, jobs)
+        sized = _tasks(source_name, jobs)
         if self._pool is None:
-            return _inline(source_name, tasks, seen)
-        pool = self._pool
-        pending = deque(tasks)
-        window: deque[Future[list[Outcome]]] = deque()
-        while pending and len(window) < TASKS_AHEAD:
-            window.append(pool.submit(parse_jobs, source_name, pending.popleft(), seen))
-        return _collect(pool, source_name, seen, pending, window)
+            return _inline(source_name, [task for task, _size in sized], seen)
+        window = _Window(self._pool, source_name, seen, sized)
+        window.top_up(0)
+        return window.outcomes()
+
+
+class _Window:
+    """Tasks of one source submitted ahead of the one being consumed, in order, plus big ones further ahead.
+
+    The next TASKS_AHEAD tasks are always submitted. A big task (one large file) takes a worker long enough
+    that, submitted only TASKS_AHEAD tasks ahead, it would still be parsing when the importer reaches it,
+    which then waits: big tasks are submitted up to BIG_TASKS_AHEAD tasks ahead instead, at most
+    BIG_TASKS_EARLY of them at a time (memory stays bounded however many big files there are).
+    """
+
+    def __init__(
+        self, pool: ProcessPoolExecutor, source_name: str, seen: set[str], tasks: list[tuple[list[ParseJob], int]]
+    ) -> None:
+        self.pool, self.source_name, self.seen, self.tasks = pool, source_name, seen, tasks
+        self.futures: dict[int, Future[list[Outcome]]] = {}
+        self.checked = 0  # tasks before this index are submitted or were looked at as not big
+
+    def top_up(self, consumed: int) -> None:
+        """Submit what should be in flight once ``consumed`` tasks have been consumed."""
+        for i in range(consumed, min(consumed + TASKS_AHEAD, len(self.tasks))):
+            self._submit(i)
+        early = sum(1 for i in self.futures if i >= consumed + TASKS_AHEAD)
+        for i in range(max(self.checked, consumed + TASKS_AHEAD), min(consumed + BIG_TASKS_AHEAD, len(self.tasks))):
+            if self.tasks[i][1] >= BIG_TASK_BYTES:
+                if early >= BIG_TASKS_EARLY:
+                    return  # enough held ahead: look again after the next task is consumed
+                self._submit(i)
+                early += 1
+            self.checked = i + 1
+
+    def _submit(self, i: int) -> None:
+        if i not in self.futures:
+            self.futures[i] = self.pool.submit(parse_jobs, self.source_name, self.tasks[i][0], self.seen)
+
+    def outcomes(self) -> Iterator[Outcome]:
+        for i in range(len(self.tasks)):
+            self._submit(i)  # already submitted, unless the caller skipped top_up
+            outcomes = self.futures.pop(i).result()
+            self.top_up(i + 1)
+            yield from outcomes
 
 
 def _worker_setup() -> None:
@@ -150,38 +197,27 @@ def _worker_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _tasks(source_name: str, jobs: list[tuple[ParseJob, int]]) -> list[list[ParseJob]]:
+def _tasks(source_name: str, jobs: list[tuple[ParseJob, int]]) -> list[tuple[list[ParseJob], int]]:
+    """The jobs cut into tasks, each with its byte count (see the module docstring)."""
     if source_name not in INDEPENDENT_SOURCES:
-        return [[job for job, _size in jobs]] if jobs else []
-    tasks: list[list[ParseJob]] = []
+        return [([job for job, _size in jobs], sum(size for _job, size in jobs))] if jobs else []
+    tasks: list[tuple[list[ParseJob], int]] = []
     task: list[ParseJob] = []
     size = 0
     for job, nbytes in jobs:
         task.append(job)
         size += nbytes
         if size >= TASK_BYTES or len(task) >= TASK_FILES:
-            tasks.append(task)
+            tasks.append((task, size))
             task, size = [], 0
     if task:
-        tasks.append(task)
+        tasks.append((task, size))
     return tasks
 
 
 def _inline(source_name: str, tasks: list[list[ParseJob]], seen: set[str]) -> Iterator[Outcome]:
     for task in tasks:
         yield from parse_jobs(source_name, task, seen)
-
-
-def _collect(
-    pool: ProcessPoolExecutor, source_name: str, seen: set[str], pending: deque[list[ParseJob]],
-    window: deque[Future[list[Outcome]]],
-) -> Iterator[Outcome]:
-    """Outcomes in order, keeping at most TASKS_AHEAD tasks parsed or in flight (bounded memory)."""
-    while window:
-        outcomes = window.popleft().result()
-        if pending:
-            window.append(pool.submit(parse_jobs, source_name, pending.popleft(), seen))
-        yield from outcomes
 
 
 def worker_count(bytes_to_read: int, min_bytes: int = PARALLEL_MIN_BYTES) -> int:

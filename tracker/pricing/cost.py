@@ -33,16 +33,28 @@ def cost_pico(tokens: TokenCounts, rates: Rates) -> int:
     ``cache_creation_1h_tokens`` is the 1-hour part of ``cache_creation_tokens``; the rest was written with
     the 5-minute TTL. ``output_tokens`` already includes reasoning, so ``reasoning_tokens`` is not billed.
     """
-    r = rates_for_prompt(rates, tokens.prompt_tokens)
+    return cost_pico_of(
+        (tokens.input_tokens, tokens.cache_creation_tokens, tokens.cache_creation_1h_tokens,
+         tokens.cache_read_tokens, tokens.output_tokens),
+        rates,
+    )
+
+
+def cost_pico_of(counts: tuple[int, int, int, int, int], rates: Rates) -> int:
+    """:func:`cost_pico` of plain counts: (input, cache writes, of which 1-hour writes, cache reads, output).
+
+    The importer prices rows with it, without building a :class:`TokenCounts` per row.
+    """
+    input_tokens, cache_writes, cache_writes_1h, cache_reads, output = counts
+    r = rates_for_prompt(rates, input_tokens + cache_writes + cache_reads) if rates.tiers else rates
     # A 1h count larger than all writes would be a source bug; never let it make the 5m part negative.
-    write_1h = min(tokens.cache_creation_1h_tokens, tokens.cache_creation_tokens)
-    write_5m = tokens.cache_creation_tokens - write_1h
+    write_1h = min(cache_writes_1h, cache_writes)
     return (
-        tokens.input_tokens * r.input
-        + write_5m * r.cache_write_5m
+        input_tokens * r.input
+        + (cache_writes - write_1h) * r.cache_write_5m
         + write_1h * r.cache_write_1h
-        + tokens.cache_read_tokens * r.cache_read
-        + tokens.output_tokens * r.output
+        + cache_reads * r.cache_read
+        + output * r.output
     )
 
 

@@ -13,6 +13,7 @@ can name another model, so they never count.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -81,7 +82,16 @@ def provider_ids() -> frozenset[str]:
 
 def find_model(name: str, preferred: Sequence[str], *, detect: bool = True) -> GenaiMatch | None:
     """The model ``name`` names exactly: in the ``preferred`` providers first, then (if ``detect``) in every
-    provider whose own model pattern (genai-prices' provider detection) matches the name."""
+    provider whose own model pattern (genai-prices' provider detection) matches the name.
+
+    Cached: the catalog asks once per model *and day* (prices are dated), but the match depends on the name
+    only, and finding it walks every clause of every provider (about 0.6 ms).
+    """
+    return _find_model(name, tuple(preferred), detect)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_model(name: str, preferred: tuple[str, ...], detect: bool) -> GenaiMatch | None:
     providers = data_snapshot.get_snapshot().providers
     candidates = [p for pid in preferred if (p := data_snapshot.find_provider_by_id(providers, pid))]
     if detect:
