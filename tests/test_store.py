@@ -52,7 +52,7 @@ def test_reopen_is_idempotent(tmp_path: Path) -> None:
         assert store.backup_path is None
 
 
-@pytest.mark.parametrize("version_sql", ["v1.sql", "v2.sql"])
+@pytest.mark.parametrize("version_sql", ["v1.sql", "v2.sql", "v3.sql"])
 def test_opens_database_of_each_past_schema(tmp_path: Path, version_sql: str) -> None:
     """A ledger made by each past schema version opens, migrates if needed, and keeps its rows."""
     db = tmp_path / "ledger.sqlite3"

@@ -105,7 +105,8 @@ def test_malformed_lines_are_counted_and_skipped(home: Home, cli: Any) -> None:
 def test_same_message_in_two_files_counts_once(home: Home, cli: Any) -> None:
     home.claude_log("-home-u-app/s1.jsonl", claude_lines(3))
     home.claude_log("-home-u-app/s2.jsonl", claude_lines(3))  # a resumed session copies the history
-    cli("sync")
+    r = cli("sync")
+    assert "3 new records (3 duplicate copies merged)" in r.out
     assert totals(home)["records"] == 3
 
 

@@ -151,6 +151,7 @@ class ParseResult:
     malformed_examples: list[str] = field(default_factory=list)  # "path:line: reason", a few at most
     bytes_read: int = 0
     seen_keys: list[str] = field(default_factory=list)  # source-specific dedup context to persist
+    usage_lines: int = 0  # usage-bearing lines read, before any dedup (set by the parse driver, for summaries)
 
     @property
     def records(self) -> list[UsageRecord]:

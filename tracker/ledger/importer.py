@@ -28,6 +28,7 @@ from typing import cast
 import orjson
 
 from tracker.domain import ROW_KEY, ROW_TS, FileCursor, ParseResult
+from tracker.ledger.changes import RESET, UNCHANGED, classify
 from tracker.ledger.costing import Costing
 from tracker.ledger.parsing import PARALLEL_MIN_BYTES, Outcome, ParseJob, Parser, worker_count
 from tracker.sources import LogSource
@@ -332,12 +333,13 @@ class Importer:
                 summ.errors.append(f"cannot read {key}: {st.strerror or st}")
                 continue
             cur = cursors.get(key)
+            ident = None if cur is None else (cur.dev, cur.inode, cur.size, cur.mtime_ns, cur.offset)
+            change = classify(key, st, ident)  # the one rule, shared with the warm fast path
+            if change == UNCHANGED:
+                continue  # not a byte is read
             if cur is None:
                 cur = FileCursor(key, summ.name, st.st_dev, st.st_ino, 0, 0, 0)
-            elif (cur.dev, cur.inode, cur.size, cur.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
-                continue  # unchanged: not a byte is read
-            elif (cur.dev, cur.inode) != (st.st_dev, st.st_ino) or st.st_size < cur.offset or key.endswith(".zst"):
-                # replaced, truncated or rewritten (compressed files are rewritten whole): start again
+            elif change == RESET:  # replaced, truncated or a rewritten .zst: start again
                 cur.dev, cur.inode, cur.offset, cur.lines, cur.state = st.st_dev, st.st_ino, 0, 0, None
                 summ.files_reset += 1
             todo.append((cur, st))
@@ -353,7 +355,7 @@ class Importer:
         result = outcome
         summ.files_read += 1
         summ.bytes_read += result.bytes_read
-        summ.records_parsed += len(result.rows)
+        summ.records_parsed += result.usage_lines
         summ.malformed += result.malformed
         room = 10 - len(summ.malformed_examples)
         if room > 0:

@@ -66,7 +66,10 @@ def parse_jobs(source_name: str, jobs: list[ParseJob], seen: set[str]) -> list[O
             out.append(None)  # vanished between listing and reading
         except OSError as e:
             out.append(f"cannot read {path}: {e.strerror or e}")
-    keep_best([r for r in out if isinstance(r, ParseResult)])
+    results = [r for r in out if isinstance(r, ParseResult)]
+    for r in results:
+        r.usage_lines = len(r.rows)  # before keep_best: the summary reports how many copies were merged
+    keep_best(results)
     return out
 
 

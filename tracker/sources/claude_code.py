@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 
 from tracker.domain import ParseResult, SourceKind, UsageRow
-from tracker.sources import LogSource
+from tracker.sources import LogSource, walk
 from tracker.sources.lines import LineScanner
-from tracker.sources.walk import Found, walk_files, with_stats
+from tracker.sources.walk import Found, with_stats
 
 # ccusage's pre-filter: every usage-bearing line contains this exact byte sequence (Claude Code writes compact
 # JSON, and inside JSON strings the quotes would be escaped), so lines without it are never parsed.
@@ -70,45 +70,16 @@ SOURCE: LogSource = ClaudeCodeSource()
 
 
 def claude_roots(env: Mapping[str, str], home: Path) -> list[Path]:
-    """Config dirs to read: ``CLAUDE_CONFIG_DIR`` entries only when set, else ``~/.claude`` and XDG's."""
-    entries = [e.strip() for e in env.get("CLAUDE_CONFIG_DIR", "").split(",")]
-    configured = [_config_dir(_expand_home(e, home)) for e in entries if e]
-    if configured:
-        return _unique(configured)
-    # An empty or all-blank CLAUDE_CONFIG_DIR (e.g. `CLAUDE_CONFIG_DIR= claude`) counts as unset.
-    xdg = env.get("XDG_CONFIG_HOME", "").strip()
-    # The XDG spec says relative values are invalid and must be ignored.
-    xdg_dir = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
-    # Claude Code 1.0.30 moved data to the XDG dir and later partly moved it back: both may hold logs.
-    return _unique([home / ".claude", xdg_dir / "claude"])
+    """Config dirs to read: ``CLAUDE_CONFIG_DIR`` entries only when set, else ``~/.claude`` and XDG's.
 
-
-def _expand_home(entry: str, home: Path) -> Path:
-    if entry == "~":
-        return home
-    if entry.startswith("~/"):
-        return home / entry[2:]
-    return Path(entry)
-
-
-def _config_dir(path: Path) -> Path:
-    """Accept the ``projects`` dir itself as well as the config dir that contains it (as ccusage does)."""
-    if path.name == "projects" and path.is_dir() and not (path / "projects").is_dir():
-        return path.parent
-    return path
-
-
-def _unique(paths: list[Path]) -> list[Path]:
-    return list(dict.fromkeys(paths))
+    The rules live in :mod:`tracker.sources.walk`, shared with the CLI's fast path.
+    """
+    return [Path(p) for p in walk.claude_roots(env, str(home))]
 
 
 def discover_transcripts(roots: list[Path]) -> list[Found]:
     """Every ``projects/**/*.jsonl`` under ``roots`` (sub-agent files included), by real path, sorted."""
-    found: dict[str, Found] = {}
-    for root in roots:
-        for item in walk_files(os.path.join(root, "projects"), (".jsonl",)):
-            found.setdefault(item[0], item)
-    return [found[p] for p in sorted(found)]
+    return walk.claude_files([str(r) for r in roots])
 
 
 def session_from_path(path: Path) -> str | None:

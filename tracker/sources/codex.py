@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +31,7 @@ import orjson
 
 from tracker.domain import ParseResult, SourceKind
 from tracker.sources.lines import LineScanner
-from tracker.sources.walk import Found, walk_files, with_stats
+from tracker.sources.walk import codex_files, codex_roots, with_stats
 
 FALLBACK_MODEL = "gpt-5"  # what ccusage assumes for early builds that logged no model at all
 
@@ -66,9 +66,7 @@ class CodexSource:
 
     def roots(self, env: Mapping[str, str], home: Path) -> list[Path]:
         """``$CODEX_HOME`` (a comma list is accepted, as by ccusage), else ``~/.codex``."""
-        raw = env.get("CODEX_HOME", "")
-        homes = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-        return homes or [home / ".codex"]
+        return [Path(p) for p in codex_roots(env, str(home))]
 
     def discover(self, roots: list[Path]) -> list[Path]:
         """Rollouts under ``sessions/**`` and ``archived_sessions/*``, by real path, parents first."""
@@ -76,7 +74,7 @@ class CodexSource:
 
     def discover_stats(self, roots: list[Path]) -> list[tuple[str, os.stat_result | OSError]]:
         """:meth:`discover` with each file's ``stat`` (one system call per file instead of two; no Paths)."""
-        found = {item[0]: item for root in roots for item in _root_files(str(root))}
+        found = codex_files([str(r) for r in roots])  # the rules live in walk.py, shared with the fast path
         return with_stats([found[p] for p in sorted(found, key=_order_key)])
 
     def parse(
@@ -95,22 +93,6 @@ SOURCE = CodexSource()
 def _base_name(name: str) -> str:
     """The rollout's name without ``.zst``: a compressed and a plain copy are the same rollout."""
     return name[:-4] if name.endswith(".zst") else name
-
-
-def _prefer_plain(files: Iterable[Found]) -> dict[str, Found]:
-    """One file per rollout name; the plain file wins over ``.zst`` (the writer decompresses to append)."""
-    by_name: dict[str, Found] = {}
-    for item in sorted(files, key=lambda q: (q[0].endswith(".zst"), q[0])):
-        by_name.setdefault(_base_name(os.path.basename(item[0])), item)
-    return by_name
-
-
-def _root_files(root: str) -> list[Found]:
-    """Real paths of the rollouts of one ``$CODEX_HOME``."""
-    active = _prefer_plain(walk_files(os.path.join(root, "sessions"), _LOG_SUFFIXES))
-    old = _prefer_plain(walk_files(os.path.join(root, "archived_sessions"), _LOG_SUFFIXES, recursive=False))
-    # Archiving moves a rollout; if both copies exist, the sessions/ one is the live one (as ccusage).
-    return [*active.values(), *(p for n, p in old.items() if n not in active)]
 
 
 def _order_key(p: str) -> tuple[str, str]:

@@ -158,11 +158,9 @@ def _migrate(conn: sqlite3.Connection, path: StrPath, pending: list[str], is_new
         p = Path(path)
         backup_path = p.parent / "backups" / f"{p.stem}-before-{pending[0]}-{stamp}{p.suffix}"
         backup_to(conn, backup_path)
-    from sqlite_utils import Database
+    from tracker.store.migrations import apply_migrations
 
-    from tracker.store.migrations import migrations
-
-    migrations.apply(Database(conn))
+    apply_migrations(conn)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return backup_path
 
