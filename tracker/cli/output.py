@@ -218,23 +218,23 @@ def summary_lines(summary: SyncSummaryLike) -> list[str]:
             out.append(f"{s.label}: no logs found")
             continue
         line = (
-            f"{s.label}: {s.files_read} of {s.files_seen} files read ({_size(s.bytes_read)}), "
-            f"{s.new_records} new records"
+            f"{s.label}: {s.files_read:,} of {s.files_seen:,} files read ({_size(s.bytes_read)}), "
+            f"{s.new_records:,} new records"
         )
         merged = s.records_parsed - s.new_records
         if merged > 0:
-            line += f" ({merged} duplicate copies merged)"
+            line += f" ({merged:,} duplicate copies merged)"
         if s.files_reset:
-            line += f", {s.files_reset} files re-read from the start (shrunk or replaced)"
+            line += f", {s.files_reset:,} files re-read from the start (shrunk or replaced)"
         out.append(line)
         if s.malformed:
-            out.append(f"  {s.malformed} malformed lines skipped, e.g.:")
+            out.append(f"  {s.malformed:,} malformed lines skipped, e.g.:")
             out.extend(f"    {ex}" for ex in s.malformed_examples[:3])
         out.extend(f"  error: {err}" for err in s.errors[:5])
         if len(s.errors) > 5:
             out.append(f"  … and {len(s.errors) - 5} more errors")
     if summary.repriced:
-        out.append(f"Prices changed: {summary.repriced} records re-priced.")
+        out.append(f"Prices changed: {summary.repriced:,} records re-priced.")
     out.append(f"Done in {summary.duration_s:.2f} s.")
     return out
 
