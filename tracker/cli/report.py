@@ -129,7 +129,11 @@ def print_table(rep: Report, breakdown: bool) -> None:
 
     console = Console()
     if not rep.rows:
-        console.print("No usage in this range. Run [bold]token-ledger sync[/] to import new logs.")
+        if rep.since or rep.until:
+            span = f"from {rep.since or 'the start'} to {rep.until or 'now'}"
+            console.print(f"No usage {span} ({rep.timezone}).")
+        else:
+            console.print("No usage yet. Run [bold]token-ledger sync[/] to import new logs.")
         return
     table = _table(rep, breakdown, show_models=True, fmt=lambda n: f"{n:,}")
     needed = _natural_width(table)

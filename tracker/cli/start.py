@@ -22,7 +22,8 @@ def start(click_ctx: click.Context) -> None:
     click.echo("")
     if ctx.paths.db.exists():
         week_ago = (date.today() - timedelta(days=6)).isoformat()
-        click_ctx.invoke(report, kind="daily", since=week_ago, until=None, tz_name=None, sources=(), fmt="table",
+        today = date.today().isoformat()
+        click_ctx.invoke(report, kind="daily", since=week_ago, until=today, tz_name=None, sources=(), fmt="table",
                          breakdown=False)
     click.echo(
         "\nNext: `token-ledger report monthly`, `token-ledger report project`, `token-ledger report session`,\n"
