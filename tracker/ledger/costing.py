@@ -12,9 +12,9 @@ import threading
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from tracker.domain import PICO_PER_USD, CostKind, RowCost, TokenCounts, UsageRecord, UsageRow
+from tracker.domain import PICO_PER_USD, CostKind, RowCost, UsageRow
 from tracker.pricing.catalog import PriceCatalog
-from tracker.pricing.cost import cost_pico, cost_pico_of
+from tracker.pricing.cost import cost_pico_of
 
 if TYPE_CHECKING:
     from tracker.store import Store
@@ -56,32 +56,26 @@ class Costing:
         thread.start()
         return thread
 
-    def price(self, r: UsageRecord) -> tuple[int | None, str, str | None]:
-        """(cost in pico-USD or None, cost kind, what priced it)."""
-        return self.price_parts(r.model, r.ts_ms, r.source, r.speed, r.tokens, logged_cost_usd=r.logged_cost_usd)
-
     def price_row(self, row: UsageRow) -> RowCost:
-        """:meth:`price` of a row (see :data:`~tracker.domain.UsageRow`), without building objects."""
-        logged = row[16]
-        if logged is None:  # the common case: go straight to the (cached) dated rates
-            lookup = self.catalog.rates_for(row[3], row[2], source=row[0], speed=row[13])
-            if lookup is None:
-                return None, _UNPRICED, None
-            return cost_pico_of(row[6:11], lookup.rates), _ESTIMATED, lookup.price_model_id
-        return self.price_parts(row[3], row[2], row[0], row[13], TokenCounts(*row[6:12]), logged_cost_usd=logged)
+        """The cost of a row (see :data:`~tracker.domain.UsageRow`), without building objects."""
+        return self.price_parts(row[3], row[2], row[0], row[13], row[6:11], logged_cost_usd=row[16])
 
     def price_parts(
-        self, model: str | None, ts_ms: int, source: str, speed: str | None, tokens: TokenCounts, *,
-        logged_cost_usd: str | None,
-    ) -> tuple[int | None, str, str | None]:
+        self, model: str | None, ts_ms: int, source: str, speed: str | None,
+        counts: tuple[int, int, int, int, int], *, logged_cost_usd: str | None,
+    ) -> RowCost:
+        """(cost in pico-USD or None, cost kind, what priced it) of one request.
+
+        ``counts`` are (input, cache writes, of which 1-hour writes, cache reads, output), as in the store.
+        """
         if logged_cost_usd is not None:
             logged = _logged_cost_pico(logged_cost_usd)
             if logged is not None:
-                return logged, CostKind.ESTIMATED.value, AGENT_LOGGED
+                return logged, _ESTIMATED, AGENT_LOGGED
         lookup = self.catalog.rates_for(model, ts_ms, source=source, speed=speed)
         if lookup is None:
-            return None, CostKind.UNPRICED.value, None
-        return cost_pico(tokens, lookup.rates), CostKind.ESTIMATED.value, lookup.price_model_id
+            return None, _UNPRICED, None
+        return cost_pico_of(counts, lookup.rates), _ESTIMATED, lookup.price_model_id
 
     def reprice_if_needed(self, store: Store) -> int:
         """Re-price every estimated or unpriced row when the price data changed. Returns rows re-priced."""
@@ -99,13 +93,12 @@ class Costing:
     def _reprice_all(self, store: Store) -> int:
         rows = store.conn.execute(
             """SELECT id, model, ts_ms, source, speed, input_tokens, cache_creation_tokens,
-                      cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, logged_cost_usd
+                      cache_creation_1h_tokens, cache_read_tokens, output_tokens, logged_cost_usd
                FROM usage WHERE cost_kind IN ('estimated', 'unpriced')"""
         ).fetchall()
         updates: list[tuple[int | None, str, str | None, int]] = []
-        for rid, model, ts, source, speed, i, cc, cc1h, cr, o, rs, logged in rows:
-            tokens = TokenCounts(i, cc, cc1h, cr, o, rs)
-            cost, kind, pm = self.price_parts(model, ts, source, speed, tokens, logged_cost_usd=logged)
+        for rid, model, ts, source, speed, i, cc, cc1h, cr, o, logged in rows:
+            cost, kind, pm = self.price_parts(model, ts, source, speed, (i, cc, cc1h, cr, o), logged_cost_usd=logged)
             updates.append((cost, kind, pm, rid))
         from tracker.ledger.importer import mark_dirty
 

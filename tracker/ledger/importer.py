@@ -28,7 +28,7 @@ from typing import cast
 import orjson
 
 from tracker.domain import ROW_KEY, ROW_TS, FileCursor, ParseResult
-from tracker.ledger.changes import RESET, UNCHANGED, classify
+from tracker.ledger.changes import RESET, UNCHANGED, classify, vanished
 from tracker.ledger.costing import Costing
 from tracker.ledger.parsing import PARALLEL_MIN_BYTES, Outcome, ParseJob, Parser, worker_count
 from tracker.sources import LogSource
@@ -319,7 +319,7 @@ class Importer:
         summ.updated_records = max(summ.updated_records - summ.new_records, 0)
 
     def _mark_missing(self, cursors: dict[str, FileCursor], files: list[tuple[str, StatOrError]]) -> None:
-        gone = cursors.keys() - {p for p, _st in files}
+        gone = vanished(cursors, files)
         if gone:
             with self.store.transaction() as conn:
                 conn.executemany("UPDATE files SET missing = 1 WHERE path = ?", [(p,) for p in gone])
