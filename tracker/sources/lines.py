@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_SIZE = 4 << 20
-_CLOSE_BRACE = ord("}")
+_OPEN_BRACE, _CLOSE_BRACE = ord("{"), ord("}")
 
 
 def open_log(path: str | Path) -> BinaryIO:
@@ -50,8 +50,9 @@ def _seek(f: BinaryIO, offset: int) -> None:
         remaining -= len(got)
 
 
-def _clean_lines(block: bytes) -> int | None:
-    """The number of lines of ``block`` when every one ends with ``}`` (the shape of a healthy log), else None.
+def _clean_lines(block: bytes, start: int, end: int) -> int | None:
+    """The number of lines of ``block[start:end]`` when every one starts with ``{`` and ends with ``}`` (the
+    shape of a healthy log), else None.
 
     A cut-off write, a line of garbage, a blank or a CRLF line all fail the check, and the block is then
     looked at line by line. One ``find`` per line: ``bytes.find`` of one byte is a vectorised ``memchr``,
@@ -59,12 +60,12 @@ def _clean_lines(block: bytes) -> int | None:
     """
     find = block.find
     n = 0
-    pos = 0
-    while (end := find(b"\n", pos)) != -1:
-        if end == pos or block[end - 1] != _CLOSE_BRACE:
+    pos = start
+    while (nl := find(b"\n", pos, end)) != -1:
+        if nl == pos or block[nl - 1] != _CLOSE_BRACE or block[pos] != _OPEN_BRACE:
             return None
         n += 1
-        pos = end + 1
+        pos = nl + 1
     return n
 
 
@@ -108,48 +109,66 @@ class LineScanner:
         return self._counted_line
 
     def __iter__(self) -> Iterator[bytes]:
+        # The complete lines of each chunk are scanned in place, by bounds: copying them out (joining the
+        # previous chunk's tail to the next chunk, then cutting the complete part) cost half as much again as
+        # reading. Only a line that spans two chunks is joined, on its own.
         with open_log(self.path) as f:
             _seek(f, self.offset)
-            carry = b""
+            tail: list[bytes] = []  # the start of a line that continues in the next chunk
             while True:
                 buf = f.read(self.chunk_size)
                 if not buf:
                     return
                 self.bytes_read += len(buf)
-                data = carry + buf if carry else buf
-                last_nl = data.rfind(b"\n")
+                start = 0
+                if tail:
+                    nl = buf.find(b"\n")
+                    if nl == -1:
+                        tail.append(buf)  # a line longer than a chunk: keep reading until its newline arrives
+                        continue
+                    tail.append(buf[: nl + 1])
+                    joined = b"".join(tail)
+                    tail = []
+                    yield from self._scan(joined, 0, len(joined))
+                    start = nl + 1
+                last_nl = buf.rfind(b"\n", start)
                 if last_nl == -1:
-                    carry = data  # one line longer than a chunk: keep reading until its newline arrives
+                    if start < len(buf):
+                        tail.append(buf[start:])
                     continue
-                block = data[: last_nl + 1]
-                carry = data[last_nl + 1 :]
-                self._block, self._counted_to, self._start = block, 0, 0
-                self._counted_line = self._next_block_line
-                n = yield from self._iter_block(block)
-                self._next_block_line += n
-                self.lines += n
-                self.end_offset += last_nl + 1
+                yield from self._scan(buf, start, last_nl + 1)
+                if last_nl + 1 < len(buf):
+                    tail.append(buf[last_nl + 1 :])
 
-    def _iter_block(self, block: bytes) -> Generator[bytes, None, int]:
-        """Yield the interesting lines of a block of complete lines; return how many lines it has."""
+    def _scan(self, block: bytes, start: int, end: int) -> Iterator[bytes]:
+        """The interesting lines of the complete lines ``block[start:end]``; then the counters move past them."""
+        self._block, self._counted_to, self._start = block, start, start
+        self._counted_line = self._next_block_line
+        n = yield from self._iter_block(block, start, end)
+        self._next_block_line += n
+        self.lines += n
+        self.end_offset += end - start
+
+    def _iter_block(self, block: bytes, start: int, end: int) -> Generator[bytes, None, int]:
+        """Yield the interesting lines of ``block[start:end]`` (complete lines); return how many lines it has."""
         markers = self.markers
-        if markers is None or (n := _clean_lines(block)) is None:
+        if markers is None or (n := _clean_lines(block, start, end)) is None:
             # Every line: either the caller wants them all, or something in this block is broken and each
             # line must be looked at to find it (rare; a clean log never takes this path).
-            return (yield from self._every_line(block, markers))
+            return (yield from self._every_line(block, start, end, markers))
         if len(markers) == 1:
-            yield from self._marked_lines(block, markers[0])
+            yield from self._marked_lines(block, start, end, markers[0])
         else:
-            yield from self._multi_marked_lines(block, markers)
+            yield from self._multi_marked_lines(block, start, end, markers)
         return n
 
-    def _every_line(self, block: bytes, markers: tuple[bytes, ...] | None) -> Generator[bytes, None, int]:
+    def _every_line(
+        self, block: bytes, start: int, end_all: int, markers: tuple[bytes, ...] | None
+    ) -> Generator[bytes, None, int]:
         """Every line (``markers`` None), or the marked and the structurally broken ones; returns the count."""
-        start = 0
         count = 0
-        end_all = len(block)
         while start < end_all:
-            end = block.find(b"\n", start)
+            end = block.find(b"\n", start, end_all)
             count += 1
             line = block[start:end]
             if line.endswith(b"\r"):
@@ -164,24 +183,29 @@ class LineScanner:
             start = end + 1
         return count
 
-    def _marked_lines(self, block: bytes, marker: bytes) -> Iterator[bytes]:
+    # In the two scans below, ``block[start - 1]`` is a newline (or ``start`` is 0), so looking back for a
+    # line's start never needs a lower bound; ``block[end - 1]`` is a newline, so every marked line ends.
+
+    def _marked_lines(self, block: bytes, start: int, end_all: int, marker: bytes) -> Iterator[bytes]:
         """Lines containing ``marker`` in a clean block (so no line ends with CR)."""
         find = block.find
-        i = find(marker)
+        i = find(marker, start, end_all)
         while i != -1:
-            start = block.rfind(b"\n", 0, i) + 1
-            end = find(b"\n", i)
-            self._start = start
-            yield block[start:end]
-            i = find(marker, end + 1)
+            line_start = block.rfind(b"\n", 0, i) + 1
+            end = find(b"\n", i, end_all)
+            self._start = line_start
+            yield block[line_start:end]
+            i = find(marker, end + 1, end_all)
 
-    def _multi_marked_lines(self, block: bytes, markers: tuple[bytes, ...]) -> Iterator[bytes]:
+    def _multi_marked_lines(
+        self, block: bytes, start: int, end_all: int, markers: tuple[bytes, ...]
+    ) -> Iterator[bytes]:
         """Lines containing any of ``markers`` in a clean block, in order.
 
         Each marker's next position is searched again only once the scan has passed it, so a rare marker
         costs one pass over the block, not one per hit of another marker.
         """
-        nexts = [block.find(m) for m in markers]
+        nexts = [block.find(m, start, end_all) for m in markers]
         while True:
             i = -1
             for p in nexts:
@@ -189,11 +213,11 @@ class LineScanner:
                     i = p
             if i == -1:
                 return
-            start = block.rfind(b"\n", 0, i) + 1
-            end = block.find(b"\n", i)
-            self._start = start
-            yield block[start:end]
+            line_start = block.rfind(b"\n", 0, i) + 1
+            end = block.find(b"\n", i, end_all)
+            self._start = line_start
+            yield block[line_start:end]
             pos = end + 1
             for k, p in enumerate(nexts):
                 if p != -1 and p < pos:
-                    nexts[k] = block.find(markers[k], pos)
+                    nexts[k] = block.find(markers[k], pos, end_all)
