@@ -19,6 +19,8 @@ COMMANDS = {
     "report": "tracker.cli.report:report",
     "status": "tracker.cli.status:status",
     "prices": "tracker.cli.prices:prices",
+    "account": "tracker.cli.account:account",
+    "network-log": "tracker.cli.network_log:network_log",
 }
 
 

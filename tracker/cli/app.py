@@ -57,8 +57,9 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """Token Ledger: what did my tokens buy?
 
-    Tracks your AI token spend from local coding-agent logs (Claude Code, Codex CLI) in a private SQLite
-    ledger on this machine. Nothing is sent anywhere.
+    Tracks your AI token spend from local coding-agent logs (Claude Code, Codex CLI), and from the usage APIs
+    of provider accounts you add, in a private SQLite ledger on this machine. Nothing is sent anywhere: the
+    only requests are to the providers of your accounts, and `token-ledger network-log` lists every one.
     """
     ctx.obj = CliContext(resolve_paths(data_dir))
     if ctx.invoked_subcommand is None:

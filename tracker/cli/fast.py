@@ -10,7 +10,8 @@ commands use (the discovery rules in ``tracker.sources.walk``, the change rule i
 the report in ``tracker.analytics.reports``, the output in ``tracker.cli.output``) and prints the same bytes.
 Whenever one of its preconditions does not hold (arguments it does not fully understand or that are wrong,
 no ledger, a schema to migrate, a file changed, new or vanished, prices changed, rollup marks to clear,
-anything unexpected) it returns None, and the full command runs and decides, including every error message.
+provider accounts to poll, anything unexpected) it returns None, and the full command runs and decides,
+including every error message.
 Set ``TOKEN_LEDGER_NO_FAST_PATH=1`` to always take the full path.
 """
 
@@ -218,6 +219,8 @@ def _sync(inv: Invocation, data_dir: str) -> int | None:
         return None
     try:
         conn = store.conn
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM accounts)").fetchone()[0]:
+            return None  # provider accounts are polled over the network: only the full path does that
         if store.get_meta(FINGERPRINT_KEY) != fingerprint_of_file(os.path.join(data_dir, PRICES_FILENAME)):
             return None  # prices changed (or were never recorded): rows must be re-priced
         if dirty_range(conn) is not None:

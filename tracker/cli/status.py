@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import datetime
 
 import click
@@ -41,6 +42,24 @@ def ledger_facts(ctx: CliContext) -> list[tuple[str, str]]:
         if files[0]:
             gone = files[1] or 0
             facts.append(("Log files tracked", f"{files[0]:,} ({gone:,} since deleted by their agent; rows kept)"))
+        facts += account_facts(conn)
+    return facts
+
+
+def account_facts(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Provider accounts (never a key) and the network log, for ``status``."""
+    from tracker.cli.accounts_db import has_accounts_table, list_accounts, when
+
+    if not has_accounts_table(conn):
+        return []
+    accounts = list_accounts(conn)
+    facts = [("Provider accounts", f"{len(accounts)}" if accounts else "none (`token-ledger account add`)")]
+    for a in accounts:
+        last = "never synced" if a.last_sync_ms is None else f"last sync {when(a.last_sync_ms)}, {a.state()}"
+        facts.append((f"  {a.label}", f"{a.provider}, {a.base_url or 'default address'}; {last}"))
+    n, last_ms = conn.execute("SELECT count(*), max(ts_ms) FROM network_log").fetchone()
+    facts.append(("Network requests", f"{n:,}, the last {when(last_ms)} (`token-ledger network-log`)" if n
+                  else "none: nothing has been contacted"))
     return facts
 
 

@@ -1,8 +1,14 @@
-"""``token-ledger sync``: import everything new from local agent logs."""
+"""``token-ledger sync``: import everything new from local agent logs, then poll each provider account.
+
+Accounts are polled after the logs, one at a time, each key read from the OS keychain here on the main thread and
+handed to ``tracker.providers.sync_account`` as a plain string. A keychain or provider problem is reported for
+that account (and makes the exit status 1); the other accounts still sync.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -13,7 +19,9 @@ from tracker.cli.context import CliContext, UserError
 from tracker.cli.output import SOURCE_ENV, SOURCE_NAMES, configured_but_missing, summary_lines
 
 if TYPE_CHECKING:
+    from tracker.cli.accounts_db import Account
     from tracker.ledger.importer import ProgressFn, SyncSummary
+    from tracker.store import Store
 
 __all__ = ["SOURCE_ENV", "SOURCE_NAMES", "sync"]
 
@@ -24,13 +32,16 @@ __all__ = ["SOURCE_ENV", "SOURCE_NAMES", "sync"]
     help="Only this source (repeatable). Default: all.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something went wrong.")
+@click.option("--no-accounts", is_flag=True, help="Only local logs: do not poll provider accounts.")
 @click.pass_obj
-def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
-    """Import everything new from local agent logs into the ledger.
+def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool, no_accounts: bool = False) -> None:
+    """Import everything new from local agent logs, then fetch each provider account's usage.
 
     Reads only what changed since the last sync. Malformed lines are skipped and counted. Safe to
     interrupt: run it again and it continues where it stopped, without counting anything twice.
+    Provider accounts (`token-ledger account add`) are polled after the logs; --no-accounts skips them.
     """
+    started = time.monotonic()
     from tracker.ledger.importer import Importer
     from tracker.ledger.rollup import refresh as refresh_rollup
     from tracker.pricing.catalog import PriceOverridesError
@@ -44,10 +55,11 @@ def sync(ctx: CliContext, sources: tuple[str, ...], quiet: bool) -> None:
         except PriceOverridesError as e:
             raise UserError(str(e)) from None
         refresh_rollup(store.conn)  # report sums stay in step with what was just imported
+        account_lines, account_problems = ([], []) if no_accounts else _sync_accounts(store)
     if not quiet or any(s.errors for s in summary.sources):
-        _print_summary(summary, quiet)
-    problems = configured_but_missing(summary) + [e for s in summary.sources for e in s.errors]
-    if all(not s.roots_found for s in summary.sources) and not quiet and not problems:
+        _print_summary(summary, quiet, account_lines, time.monotonic() - started)
+    problems = configured_but_missing(summary) + [e for s in summary.sources for e in s.errors] + account_problems
+    if all(not s.roots_found for s in summary.sources) and not quiet and not problems and not account_lines:
         click.echo(
             "No agent log folders were found. Looked in: "
             + ", ".join(r for s in summary.sources for r in s.roots)
@@ -84,7 +96,50 @@ def _progress(quiet: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
-def _print_summary(summary: SyncSummary, quiet: bool) -> None:
+def _print_summary(summary: SyncSummary, quiet: bool, account_lines: list[str], duration_s: float) -> None:
     echo: Callable[[str], None] = (lambda m: click.echo(m, err=True)) if quiet else click.echo
-    for line in summary_lines(summary):
+    lines = summary_lines(summary)
+    if account_lines:  # before "Done in", which then counts the accounts' time too
+        lines = lines[:-1] + account_lines + [f"Done in {duration_s:.2f} s."]
+    for line in lines:
         echo(line)
+
+
+def _sync_accounts(store: Store) -> tuple[list[str], list[str]]:
+    """Poll every account, one at a time: a summary line each, and the problems (one per failed account)."""
+    from tracker.cli.accounts_db import list_accounts
+
+    lines: list[str] = []
+    problems: list[str] = []
+    for acct in list_accounts(store.conn):
+        ok, message = _sync_account(store, acct)
+        name = f"{_provider_label(acct.provider)} account {acct.label!r}"
+        lines.append(f"{name}: {message}")
+        if not ok:
+            problems.append(f"{name}: {message}")
+    return lines, problems
+
+
+def _sync_account(store: Store, acct: Account) -> tuple[bool, str]:
+    from tracker import keychain
+    from tracker.cli.accounts_db import record_failure
+    from tracker.providers import ProviderError, sync_account
+
+    try:
+        key = keychain.load_key(acct.label)  # on the main thread, always (Secret Service and threads)
+        result = sync_account(store, acct.id, key)
+    except (keychain.KeychainError, ProviderError) as e:
+        with store.transaction() as conn:  # the account's state shows the failure (status, the app)
+            record_failure(conn, acct.id, str(e))
+        return False, str(e)
+    message = result.message
+    if message.startswith(f"{acct.label}: "):  # the line already names the account
+        message = message[len(acct.label) + 2 :]
+    return result.ok, message
+
+
+def _provider_label(provider: str) -> str:
+    from tracker.providers import PROVIDERS
+
+    info = PROVIDERS.get(provider)
+    return info.label if info is not None else provider

@@ -349,4 +349,109 @@ def m004_usage_check_without_in_list(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations(name="m005_provider_accounts")
+def m005_provider_accounts(db: Database) -> None:
+    """Provider accounts (keys live in the OS keychain, never here), the network log, and what providers report.
+
+    Reported figures have their own tables, apart from ``usage`` (estimated from local logs), so the two kinds
+    are never summed by accident. Key columns of ``provider_usage`` are ``NOT NULL DEFAULT ''``: SQLite treats
+    NULLs as distinct in a UNIQUE constraint, and the natural key must make a re-fetched bucket an update.
+    Money is an exact integer of 1e-12 currency units (pico-USD when ``currency`` is USD) plus the amount
+    exactly as received. See docs/schema.md and docs/providers.md.
+    """
+    db.execute(
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            label TEXT NOT NULL UNIQUE,
+            base_url TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            created_ms INTEGER NOT NULL,
+            last_sync_ms INTEGER,
+            last_status TEXT,
+            last_message TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE network_log (
+            id INTEGER PRIMARY KEY,
+            ts_ms INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            account_id INTEGER,
+            method TEXT NOT NULL,
+            host TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER,
+            bytes_sent INTEGER NOT NULL DEFAULT 0,
+            bytes_received INTEGER NOT NULL DEFAULT 0,
+            duration_ms INTEGER NOT NULL,
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX network_log_ts ON network_log(ts_ms)")
+    db.execute(
+        """
+        CREATE TABLE provider_usage (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            bucket_start_ms INTEGER NOT NULL,
+            bucket_width TEXT NOT NULL,
+            bucket_end_ms INTEGER NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            project TEXT NOT NULL DEFAULT '',
+            line_item TEXT NOT NULL DEFAULT '',
+            dims TEXT NOT NULL DEFAULT '',
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_creation_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            quantity TEXT,
+            quantity_unit TEXT,
+            cost_pico INTEGER,
+            currency TEXT,
+            amount_raw TEXT,
+            amount_unit TEXT,
+            cost_kind TEXT NOT NULL DEFAULT 'reported' CHECK (cost_kind = 'reported'),
+            billed INTEGER NOT NULL DEFAULT 0,
+            partial INTEGER NOT NULL DEFAULT 0,
+            raw TEXT NOT NULL DEFAULT '{}',
+            fetched_ms INTEGER NOT NULL,
+            UNIQUE (account_id, kind, bucket_start_ms, bucket_width, model, project, line_item, dims)
+        )"""
+    )
+    db.execute("CREATE INDEX provider_usage_bucket ON provider_usage(bucket_start_ms)")
+    db.execute(
+        """
+        CREATE TABLE provider_balances (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            currency TEXT NOT NULL DEFAULT '',
+            amount_pico INTEGER,
+            amount_raw TEXT,
+            raw TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (account_id, ts_ms, field, currency)
+        )"""
+    )
+    db.execute("CREATE INDEX provider_balances_account_ts ON provider_balances(account_id, ts_ms)")
+    db.execute(
+        """
+        CREATE TABLE provider_sync_state (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+            first_ok_ms INTEGER NOT NULL,
+            last_ok_ms INTEGER NOT NULL,
+            covered_from_ms INTEGER NOT NULL
+        )"""
+    )
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"
