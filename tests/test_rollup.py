@@ -220,3 +220,18 @@ def test_empty_ledger(store: Store) -> None:
     assert refresh(store.conn) is False
     rep = build_report(store.conn, ReportQuery("daily", ZoneInfo("UTC")))
     assert rep.rows == [] and rep.totals.records == 0
+
+
+@pytest.mark.parametrize("share", [0, 10**9])  # 0: always through the ts_ms index; huge: always a table scan
+def test_index_and_scan_give_the_same_rollup(filled: Store, share: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.ledger import rollup
+
+    conn = filled.conn
+    before = conn.execute("SELECT * FROM usage_rollup ORDER BY width_ms, slot_ms, source, model").fetchall()
+    monkeypatch.setattr(rollup, "_SCAN_SHARE", share)
+    lo, hi = conn.execute("SELECT min(ts_ms), max(ts_ms) FROM usage").fetchone()
+    for a, b in ((lo, hi), (lo + (hi - lo) // 3, lo + (hi - lo) // 2)):  # everything, and a middle stretch
+        with filled.transaction():
+            rollup.rebuild(conn, a, b)
+        after = conn.execute("SELECT * FROM usage_rollup ORDER BY width_ms, slot_ms, source, model").fetchall()
+        assert after == before

@@ -134,12 +134,15 @@ def parse_transcript(
 class _FileContext:
     """What the lines of one file share: the path-derived session and the last ``cwd`` seen."""
 
-    __slots__ = ("cwd", "path_session")
+    __slots__ = ("cwd", "path_session", "same")
 
     def __init__(self, path_session: str | None, state: Mapping[str, Any] | None) -> None:
         self.path_session = path_session
         cwd = state.get("cwd") if state else None
         self.cwd: str | None = cwd if isinstance(cwd, str) else None
+        # One object per distinct string of the file (model, session, cwd, version, speed): rows then share
+        # them, and pickling a worker's rows writes each once (half the bytes, half the time to send them).
+        self.same: dict[str, str] = {}
 
     def state(self) -> dict[str, Any] | None:
         return {"cwd": self.cwd} if self.cwd is not None else None
@@ -285,16 +288,16 @@ def _fast_row(ctx: _FileContext, line: bytes, obj: _Envelope) -> UsageRow | None
     model = msg.model
     if model == SYNTHETIC_MODEL:
         return None
+    same = ctx.same.setdefault
     ts = env.timestamp
     if ts is UNSET:
         ts = obj.timestamp
     ts_ms = _ts_ms(None if ts is UNSET else ts)
     cwd = env.cwd or obj.cwd
     if type(cwd) is str:
-        ctx.cwd = cwd
+        ctx.cwd = same(cwd, cwd)
     session = env.sessionId or obj.sessionId
-    if not session or type(session) is not str:
-        session = ctx.path_session
+    session = same(session, session) if session and type(session) is str else ctx.path_session
     inp, creation, one_hour, read, out = _fast_tokens(usage)
     sidechain = env.isSidechain is True
     speed = usage.speed
@@ -306,10 +309,10 @@ def _fast_row(ctx: _FileContext, line: bytes, obj: _Envelope) -> UsageRow | None
     cost = env.costUSD
     return (
         _SOURCE, _dedup_key(msg.id, session, env.uuid, line), ts_ms,
-        model if type(model) is str and model else None, session, ctx.cwd,
-        inp, creation, one_hour, read, out, 0, int(sidechain), speed if has_speed else None,
+        same(model, model) if type(model) is str and model else None, session, ctx.cwd,
+        inp, creation, one_hour, read, out, 0, int(sidechain), same(speed, speed) if has_speed else None,
         request_id if type(request_id) is str and request_id else None,
-        version if type(version) is str else None,
+        same(version, version) if type(version) is str else None,
         None if cost is None else _decimal_text(cost), rank,
     )
 
