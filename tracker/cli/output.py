@@ -16,7 +16,23 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, Protocol
 
+    from tracker.analytics.reconcile import PairResult, Reconciliation, ReconRow
+    from tracker.analytics.reported import ReportedReport, ReportedRow
     from tracker.analytics.reports import Report, ReportRow, Totals
+
+    class CostView(Protocol):
+        """What ``report --cost reported|both`` shows (``tracker.cli.report.CostView``)."""
+
+        kind: str
+        cost: str
+        timezone: str
+        since: date | None
+        until: date | None
+        sources: tuple[str, ...]
+        estimated: Report | None
+        reported: ReportedReport
+
+        def periods(self) -> list[tuple[str, ReportRow | None]]: ...
 
     class SourceSummaryLike(Protocol):
         name: str
@@ -127,6 +143,203 @@ def report_json(rep: Report) -> dict[str, Any]:
         "rows": [_row_json(rep, r) for r in rep.rows],
         "totals": _totals_json(rep.totals),
     }
+
+
+# --- reported and estimated side by side (report --cost reported|both, report reconcile) -------------------
+# Not on the fast path (it declines --cost and reconcile): money here is an exact decimal string of dollars
+# (``tracker.analytics.reported.usd_text``), and estimated and reported figures have names of their own, so no
+# reader can add them up by mistake.
+
+REPORTED_BUCKETS = "UTC days, each counted in the period that holds its UTC date"
+
+
+def _usd_or_none(pico: int | None) -> str | None:
+    from tracker.analytics.reported import usd_text
+
+    return None if pico is None else usd_text(pico)
+
+
+def _estimated_json(t: Totals) -> dict[str, Any]:
+    d: dict[str, Any] = {f: getattr(t, f) for f in TOKEN_FIELDS}
+    d["total_tokens"] = t.total_tokens
+    d["estimated_cost_usd"] = _usd_or_none(t.cost_pusd if t.cost_known else None)
+    d["estimated_cost_kind"] = t.cost_kind
+    d["unpriced_tokens"] = t.unpriced_tokens
+    d["records"] = t.records
+    return d
+
+
+def _by_provider_json(row: ReportedRow, providers: list[str], lines: bool) -> list[dict[str, Any]]:
+    out = []
+    for p in providers:
+        if p not in row.by_provider:
+            continue
+        d: dict[str, Any] = {"provider": p, "reported_cost_usd": _usd_or_none(row.by_provider[p])}
+        if lines:
+            d["line_items"] = [
+                {"model": m or None, "line_item": li or None, "reported_cost_usd": _usd_or_none(v)}
+                for (prov, m, li), v in sorted(row.lines.items(), key=lambda kv: (-kv[1], kv[0]))
+                if prov == p
+            ]
+        out.append(d)
+    return out
+
+
+def _reported_json(row: ReportedRow | None, providers: list[str], lines: bool = True) -> dict[str, Any]:
+    if row is None or not row.by_provider:
+        return {"reported_cost_usd": None, "by_provider": []}
+    return {"reported_cost_usd": _usd_or_none(row.total_pico), "by_provider": _by_provider_json(row, providers, lines)}
+
+
+def cost_report_json(view: CostView) -> dict[str, Any]:
+    """``report --cost reported|both --format json`` (shape in docs/cli.md)."""
+    rp = view.reported
+    providers = rp.providers
+    d: dict[str, Any] = {
+        "report": view.kind, "cost": view.cost, "timezone": view.timezone,
+        "since": view.since.isoformat() if view.since else None,
+        "until": view.until.isoformat() if view.until else None,
+    }
+    if view.cost == "both":
+        d["sources"] = list(view.sources) or list(SOURCE_NAMES)
+    d.update({"currency": "USD", "reported_buckets": REPORTED_BUCKETS, "providers": providers, "rows": []})
+    by_key = {r.key: r for r in rp.rows}
+    for key, est in view.periods():
+        row: dict[str, Any] = {"period": key}
+        if view.cost == "both":
+            row.update(_estimated_json(est.totals if est else _empty_totals()))
+            row["models"] = est.models if est else []
+        row.update(_reported_json(by_key.get(key), providers))
+        d["rows"].append(row)
+    totals: dict[str, Any] = {}
+    if view.cost == "both" and view.estimated is not None:
+        totals.update(_estimated_json(view.estimated.totals))
+    totals.update(_reported_json(rp.totals, providers, lines=False))
+    d["totals"] = totals
+    d["other_currencies"] = other_currencies_json(rp)
+    d["accounts"] = [{"label": label, "provider": p} for label, p in rp.accounts]
+    return d
+
+
+def _empty_totals() -> Totals:
+    from tracker.analytics.reports import Totals
+
+    return Totals()
+
+
+def other_currencies_json(rp: ReportedReport) -> list[dict[str, Any]]:
+    """Billed amounts in currencies other than USD, per provider and currency: shown, never converted or added."""
+    from tracker.analytics.reported import usd_text  # the same exact decimal text, in that currency's units
+
+    sums: dict[tuple[str, str], int] = {}
+    for line in rp.other_currencies:
+        sums[(line.provider, line.currency)] = sums.get((line.provider, line.currency), 0) + line.amount_pico
+    return [{"provider": p, "currency": c, "amount": usd_text(v)} for (p, c), v in sorted(sums.items())]
+
+
+def csv_provider_columns(rp: ReportedReport) -> list[str]:
+    """Billed providers always (a stable header), then any other provider that reported USD."""
+    from tracker.analytics.reported import BILLED_PROVIDERS
+
+    return [*BILLED_PROVIDERS, *(p for p in rp.providers if p not in BILLED_PROVIDERS)]
+
+
+def cost_report_csv(view: CostView) -> str:
+    """``report --cost reported|both --format csv``: one line per period; an empty cell is "nothing reported"."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = csv_provider_columns(view.reported)
+    est_head = ["models", *TOKEN_FIELDS, "total_tokens", "estimated_cost_usd", "estimated_cost_kind",
+                "unpriced_tokens", "records"] if view.cost == "both" else []
+    w.writerow(["period", *est_head, "reported_cost_usd", *(f"reported_{p}_usd" for p in cols)])
+    by_key = {r.key: r for r in view.reported.rows}
+    for key, est in view.periods():
+        cells: list[object] = [key]
+        if view.cost == "both":
+            t = est.totals if est else _empty_totals()
+            cells += [";".join(est.models if est else []), *(getattr(t, f) for f in TOKEN_FIELDS), t.total_tokens,
+                      _usd_or_none(t.cost_pusd) if t.cost_known else "", t.cost_kind, t.unpriced_tokens, t.records]
+        rep = by_key.get(key)
+        cells.append(_usd_or_none(rep.total_pico) if rep else "")
+        cells += [_usd_or_none(rep.by_provider[p]) if rep and p in rep.by_provider else "" for p in cols]
+        w.writerow(cells)
+    return buf.getvalue()
+
+
+def reconcile_json(rec: Reconciliation, notes: list[str], hint: str | None) -> dict[str, Any]:
+    """``report reconcile --format json`` (shape in docs/cli.md)."""
+    return {
+        "report": "reconcile",
+        "timezone": "UTC",
+        "since": rec.since.isoformat() if rec.since else None,
+        "until": rec.until.isoformat() if rec.until else None,
+        "currency": "USD",
+        "accounts": [{"label": label, "provider": p} for label, p in rec.accounts],
+        "pairs": [_pair_json(p) for p in rec.pairs],
+        "rows": [_recon_row_json(r) for r in rec.rows],
+        "notes": notes,
+        "hint": hint,
+    }
+
+
+def _pair_json(p: PairResult) -> dict[str, Any]:
+    from tracker.analytics.reconcile import ratio
+
+    reported, estimated = p.compared()
+    days = sum(1 for r in p.rows if r.status == "both")
+    diff = reported - estimated.cost_pusd if days and estimated.cost_known else None
+    r = ratio(reported, estimated) if days else None
+    return {
+        "provider": p.provider, "source": p.source, "accounts": p.account_labels,
+        "fetched": [{"from": lo.isoformat(), "to": hi.isoformat()} for lo, hi in p.covered],
+        "days_compared": days,
+        "reported_cost_usd": _usd_or_none(reported) if days else None,
+        "estimated_cost_usd": _usd_or_none(estimated.cost_pusd if estimated.cost_known else None) if days else None,
+        "difference_usd": _usd_or_none(diff),
+        "ratio": None if r is None else str(r),
+        "days_reported_only": sum(1 for x in p.rows if x.status == "reported_only"),
+        "days_estimated_only": sum(1 for x in p.rows if x.status == "estimated_only"),
+        "outside": {
+            "days": p.outside_days,
+            "from": p.outside_first.isoformat() if p.outside_first else None,
+            "to": p.outside_last.isoformat() if p.outside_last else None,
+            "estimated_cost_usd": _usd_or_none(
+                p.outside_estimated.cost_pusd if p.outside_estimated.cost_known else None),
+        },
+    }
+
+
+def _recon_row_json(r: ReconRow) -> dict[str, Any]:
+    t = r.estimated
+    return {
+        "day": r.day.isoformat(), "provider": r.provider, "source": r.source, "status": r.status,
+        "reported_cost_usd": _usd_or_none(r.reported_pico),
+        "estimated_cost_usd": "0.00" if t is None else _usd_or_none(t.cost_pusd if t.cost_known else None),
+        "estimated_cost_kind": None if t is None else t.cost_kind,
+        "unpriced_tokens": 0 if t is None else t.unpriced_tokens,
+        "difference_usd": _usd_or_none(r.difference_pico),
+        "ratio": None if r.ratio is None else str(r.ratio),
+    }
+
+
+RECONCILE_CSV_FIELDS = ("day", "provider", "source", "status", "reported_cost_usd", "estimated_cost_usd",
+                        "estimated_cost_kind", "unpriced_tokens", "difference_usd", "ratio")
+
+
+def reconcile_csv(rec: Reconciliation) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RECONCILE_CSV_FIELDS)
+    for r in rec.rows:
+        d = _recon_row_json(r)
+        w.writerow(["" if d[f] is None else d[f] for f in RECONCILE_CSV_FIELDS])
+    return buf.getvalue()
 
 
 # --- JSON text -------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """``token-ledger report``: usage and estimated cost per day, week, month, session, project or model.
 
+``--cost reported|both`` adds what provider accounts billed (``tracker.analytics.reported``), beside the estimate and
+never added to it, and ``report reconcile`` compares the two per UTC day (``tracker.analytics.reconcile``).
+
 JSON and CSV shapes are documented in docs/cli.md. Tables are drawn with rich (imported only for tables);
 csv, decimal and the domain types are imported only where used, as ``--format json`` is the scripted path
 that must start fast.
@@ -19,13 +22,18 @@ from tracker.cli.context import CliContext, UserError
 from tracker.cli.output import SOURCE_NAMES, TOKEN_FIELDS, BadDateError, dumps, parse_date, report_json, usd
 
 if TYPE_CHECKING:
-    from datetime import date
+    import sqlite3
+    from datetime import date, tzinfo
 
     from rich.table import Table
 
+    from tracker.analytics.reconcile import Reconciliation, ReconRow
+    from tracker.analytics.reported import ReportedReport, ReportedRow
     from tracker.analytics.reports import Report, ReportRow, Totals
 
 __all__ = ["TOKEN_FIELDS", "report", "report_csv", "report_json", "usd"]
+
+COST_CHOICES = ("estimated", "reported", "both")
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -36,7 +44,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(REPORT_KINDS), default="daily")
+@click.argument("kind", type=click.Choice((*REPORT_KINDS, "reconcile")), default="daily")
 @click.option("--since", help="First day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--until", help="Last day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--tz", "tz_name", help="IANA time zone that cuts days, e.g. Europe/Paris (default: this machine's).")
@@ -44,16 +52,22 @@ def _parse_date(value: str | None, option: str) -> date | None:
     "--source", "sources", multiple=True, type=click.Choice(SOURCE_NAMES), help="Only this source (repeatable)."
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--breakdown", is_flag=True, help="Table: one line per model under each row.")
+@click.option("--breakdown", is_flag=True, help="Table: one line per model (or billed line item) under each row.")
+@click.option(
+    "--cost", type=click.Choice(COST_CHOICES),
+    help="estimated (default): from local logs; reported: what provider accounts billed; both: side by side.",
+)
 @click.pass_obj
 def report(  # noqa: PLR0917 (click passes options by keyword)
     ctx: CliContext, kind: str, since: str | None, until: str | None, tz_name: str | None,
-    sources: tuple[str, ...], fmt: str, breakdown: bool,
+    sources: tuple[str, ...], fmt: str, breakdown: bool, cost: str | None,
 ) -> None:
-    """Show usage and estimated cost, grouped by KIND (daily, weekly, monthly, session, project, model).
+    """Show usage and cost, grouped by KIND (daily, weekly, monthly, session, project, model), or
+    `reconcile`: what providers billed next to the log estimates, per UTC day.
 
     Costs are estimates from dated price tables (labelled "est."). Models without a known price are
-    shown as unpriced, with their tokens, never as $0.
+    shown as unpriced, with their tokens, never as $0. --cost reported shows what provider accounts
+    billed (per UTC day), and --cost both shows the two side by side, never added together.
     """
     import contextlib
     import sqlite3
@@ -65,6 +79,11 @@ def report(  # noqa: PLR0917 (click passes options by keyword)
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     if first and last and first > last:
         raise UserError(f"--since {first} is after --until {last}")
+    if kind == "reconcile":
+        _check_reconcile_options(tz_name, sources, breakdown, cost)
+        return reconcile(ctx, first, last, fmt)
+    if cost not in (None, "estimated"):
+        _check_cost_options(kind, cost, sources)
     try:
         tz = zone(tz_name)
     except BadZoneError as e:
@@ -76,6 +95,8 @@ def report(  # noqa: PLR0917 (click passes options by keyword)
         # the report sums the rows themselves instead, slower but just as right
         with contextlib.suppress(sqlite3.OperationalError):
             refresh_rollup(store.conn)
+        if cost in ("reported", "both"):
+            return cost_report(store.conn, CostQuery(kind, cost, tz, first, last, sources), fmt, breakdown)
         rep = build_report(store.conn, ReportQuery(kind, tz, first, last, sources))
     if fmt == "json":
         sys.stdout.write(dumps(report_json(rep)) + "\n")
@@ -208,3 +229,344 @@ def _number_cells(t: Totals, style: str, fmt: Callable[[int], str]) -> list[str]
 
 def _short(model: str) -> str:
     return model.removeprefix("claude-")
+
+
+# --- reported and estimated side by side: --cost reported|both -------------------------------------------
+
+_UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT")
+_ADD_ACCOUNT = (
+    "No provider accounts yet: add one with `token-ledger account add anthropic --name work` (or openai, openrouter; "
+    "an Admin or management key), then run `token-ledger sync`."
+)
+
+
+def _check_cost_options(kind: str, cost: str, sources: tuple[str, ...]) -> None:
+    from tracker.analytics.reports import TIME_KINDS
+
+    if kind not in TIME_KINDS:
+        raise UserError(
+            f"--cost {cost} works with daily, weekly and monthly reports: providers report per day, "
+            f"not per {kind}"
+        )
+    if cost == "reported" and sources:
+        raise UserError("--source picks local logs, which --cost reported does not show; use --cost both")
+
+
+class CostQuery:
+    """What ``report --cost reported|both`` is asked for."""
+
+    def __init__(  # noqa: PLR0917
+        self, kind: str, cost: str, tz: tzinfo, since: date | None, until: date | None, sources: tuple[str, ...]
+    ) -> None:
+        self.kind, self.cost, self.tz = kind, cost, tz
+        self.since, self.until, self.sources = since, until, sources
+
+
+class CostView:
+    """Estimated (from logs, ``--cost both`` only) and reported (billed by providers) figures per period."""
+
+    def __init__(self, q: CostQuery, estimated: Report | None, reported: ReportedReport) -> None:
+        from tracker.analytics.periods import zone_name
+
+        self.kind, self.cost, self.timezone = q.kind, q.cost, zone_name(q.tz)
+        self.since, self.until, self.sources = q.since, q.until, q.sources
+        self.estimated = estimated
+        self.reported = reported
+
+    def periods(self) -> list[tuple[str, ReportRow | None]]:
+        """Every period with usage or reported cost, in order, with its estimated row (None: no usage)."""
+        est = {r.key: r for r in self.estimated.rows} if self.estimated else {}
+        keys = sorted(set(est) | {r.key for r in self.reported.rows})
+        return [(k, est.get(k)) for k in keys]
+
+    @property
+    def utc(self) -> bool:
+        return self.timezone in _UTC_NAMES
+
+
+def cost_report(conn: sqlite3.Connection, q: CostQuery, fmt: str, breakdown: bool) -> None:
+    from tracker.analytics.reported import build_reported
+    from tracker.analytics.reports import ReportQuery, build_report
+    from tracker.cli.output import cost_report_csv, cost_report_json
+
+    estimated = build_report(conn, ReportQuery(q.kind, q.tz, q.since, q.until, q.sources)) if q.cost == "both" else None
+    view = CostView(q, estimated, build_reported(conn, q.kind, q.since, q.until))
+    if fmt == "json":
+        sys.stdout.write(dumps(cost_report_json(view)) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(cost_report_csv(view))
+    else:
+        print_cost_table(view, breakdown)
+
+
+def reported_money(pico: int | None) -> str:
+    """Exact pico-dollars as a table cell: "$1,234.57", "<$0.01", "-$3.00"; "—" when nothing was reported."""
+    from decimal import Decimal
+
+    from tracker.domain import PICO_PER_USD
+
+    if pico is None:
+        return "—"
+    dollars = Decimal(abs(pico)) / PICO_PER_USD
+    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
+    return ("-" if pico < 0 else "") + text
+
+
+def print_cost_table(view: CostView, breakdown: bool) -> None:
+    from rich.console import Console
+
+    console = Console()
+    rows = view.periods()
+    if not rows:
+        span = f" from {view.since or 'the start'} to {view.until or 'now'}" if view.since or view.until else ""
+        what = "reported cost" if view.cost == "reported" else "usage or reported cost"
+        console.print(f"No {what}{span} ({view.timezone}).")
+    else:
+        table = _cost_table(view, rows, breakdown, show_models=True)
+        needed = _natural_width(table)
+        if needed > console.width:
+            if not console.is_terminal:
+                console = Console(width=needed)  # piped: never cut
+            else:
+                table = _cost_table(view, rows, breakdown, show_models=False)
+        console.print(table)
+    for line in cost_notes(view):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def _cost_table(view: CostView, rows: list[tuple[str, ReportRow | None]], breakdown: bool, show_models: bool
+                ) -> Table:
+    from rich.table import Table
+
+    from tracker.analytics.reported import PROVIDER_LABELS
+
+    both = view.cost == "both"
+    title = ("Token usage, estimated and reported cost" if both else "Reported cost (billed by providers)")
+    table = Table(title=f"{title}, {view.kind} ({view.timezone})", title_justify="left", show_footer=True,
+                  header_style="bold", caption_justify="left")
+    table.add_column("Period", footer="Total", no_wrap=True, min_width=10)
+    est_total = view.estimated.totals if view.estimated else None
+    if both and est_total is not None:
+        if show_models:
+            table.add_column("Models", overflow="fold", max_width=34)
+        table.add_column("Total tokens", justify="right", no_wrap=True, footer=f"{est_total.total_tokens:,}")
+        table.add_column("Estimated (logs)", justify="right", no_wrap=True, footer=money(est_total))
+    providers = view.reported.providers
+    for p in providers:
+        table.add_column(f"Reported: {PROVIDER_LABELS.get(p, p)}", justify="right", no_wrap=True,
+                         footer=reported_money(view.reported.totals.by_provider.get(p)))
+    if len(providers) != 1:
+        table.add_column("Reported total" if providers else "Reported", justify="right", no_wrap=True,
+                         footer=reported_money(view.reported.totals.total_pico if providers else None))
+    by_key = {r.key: r for r in view.reported.rows}
+    for key, est in rows:
+        _add_cost_rows(table, view, key, est, by_key.get(key), breakdown, show_models)
+    return table
+
+
+def _add_cost_rows(  # noqa: PLR0917
+    table: Table, view: CostView, key: str, est: ReportRow | None, rep: ReportedRow | None, breakdown: bool,
+    show_models: bool,
+) -> None:
+    both = view.cost == "both"
+    providers = view.reported.providers
+    extra = len(providers) != 1
+    est_cells: list[str] = []
+    if both:
+        models = ", ".join(_short(m) for m in est.models) if est else ""
+        est_cells = ([models] if show_models else []) + (
+            [f"{est.totals.total_tokens:,}", money(est.totals)] if est else ["—", "—"])
+    rep_cells = [reported_money(rep.by_provider.get(p)) if rep else "—" for p in providers]
+    rep_cells += [reported_money(rep.total_pico if rep and providers else None)] if extra else []
+    table.add_row(key, *est_cells, *rep_cells)
+    if not breakdown:
+        return
+    blank_est = [""] * len(est_cells)
+    if both and est:
+        for m in est.by_model:
+            sub = ([""] if show_models else []) + [f"[dim]{m.totals.total_tokens:,}", f"[dim]{money(m.totals)}"]
+            table.add_row(f"[dim] └ {_short(m.model or '(unknown)')}[/]", *sub, *[""] * len(rep_cells))
+    if rep:
+        for (prov, model, item), pico in sorted(rep.lines.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0])):
+            cells = [f"[dim]{reported_money(pico)}" if p == prov else "" for p in providers]
+            label = item or model or "(no line item)"
+            table.add_row(f"[dim] └ {label}[/]", *blank_est, *cells, *([""] if extra else []))
+
+
+def cost_notes(view: CostView) -> list[str]:
+    """Plain lines under the table: where reported days fall, what was left apart, what to do next."""
+    from tracker.cli.output import other_currencies_json
+
+    out: list[str] = []
+    rp = view.reported
+    if not view.utc:
+        out.append(
+            f"Reported costs come per UTC day and count in the period holding that UTC date; {view.timezone} days "
+            "cut the estimates, so around midnight the two sides cover different hours." if view.cost == "both" else
+            f"Reported costs come per UTC day and count in the period holding that UTC date ({view.timezone} does "
+            "not shift them: a UTC day cannot be cut into local hours)."
+        )
+    if view.cost == "both" and view.estimated and view.estimated.totals.unpriced_records:
+        t = view.estimated.totals
+        out.append(
+            f"{t.unpriced_tokens:,} tokens ({t.unpriced_records:,} requests) are from models with no known price and "
+            "are not in the estimate. See `token-ledger prices show MODEL`."
+        )
+    others = other_currencies_json(rp)
+    if others:
+        listed = ", ".join(f"{o['provider']} {o['amount']} {o['currency']}" for o in others)
+        out.append(f"Also billed in other currencies, not added to USD: {listed}.")
+    if not rp.accounts:
+        out.append(_ADD_ACCOUNT)
+    elif not rp.rows:
+        out.append("No billed costs reported for these dates. Run `token-ledger sync` to poll your accounts "
+                   "(DeepSeek and Moonshot report balances only: `token-ledger account list`).")
+    elif view.cost == "both":
+        out.append("Estimated and reported are different measures and are never added; "
+                   "`token-ledger report reconcile` compares them day by day.")
+    return out
+
+
+# --- report reconcile ------------------------------------------------------------------------------------
+
+
+def _check_reconcile_options(tz_name: str | None, sources: tuple[str, ...], breakdown: bool, cost: str | None
+                             ) -> None:
+    given = [name for name, used in (("--tz", tz_name is not None), ("--source", bool(sources)),
+                                     ("--breakdown", breakdown), ("--cost", cost is not None)) if used]
+    if given:
+        raise UserError(
+            f"report reconcile takes --since, --until and --format only (not {', '.join(given)}): "
+            "it compares UTC days, Anthropic with Claude Code and OpenAI with Codex CLI"
+        )
+
+
+def reconcile(ctx: CliContext, since: date | None, until: date | None, fmt: str) -> None:
+    import contextlib
+    import sqlite3
+
+    from tracker.analytics.reconcile import REASONS, build_reconciliation
+    from tracker.cli.output import reconcile_csv, reconcile_json
+    from tracker.ledger.rollup import refresh as refresh_rollup
+
+    if not ctx.paths.db.exists():
+        raise UserError(f"No ledger at {ctx.paths.db} yet. Run `token-ledger sync` first.")
+    with ctx.store(create=False) as store:
+        with contextlib.suppress(sqlite3.OperationalError):
+            refresh_rollup(store.conn)
+        rec = build_reconciliation(store.conn, since, until)
+    if fmt == "json":
+        sys.stdout.write(dumps(reconcile_json(rec, list(REASONS), reconcile_hint(rec))) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(reconcile_csv(rec))
+    else:
+        print_reconcile(rec)
+
+
+def reconcile_hint(rec: Reconciliation) -> str | None:
+    """What to do when there is nothing (or only half) to compare; None when every pair has an account."""
+    from tracker.analytics.reconcile import PAIRS, SOURCE_LABELS
+
+    if not rec.accounts:
+        return ("No provider accounts yet, so there is nothing to compare. Add one: `token-ledger account add "
+                "anthropic --name work` (an Admin key; compared with Claude Code) or `token-ledger account add "
+                "openai --name work` (an Admin key; compared with Codex CLI), then run `token-ledger sync`.")
+    have = {p.provider for p in rec.pairs}
+    missing = [f"`token-ledger account add {p} --name NAME` to compare with {SOURCE_LABELS[s]}"
+               for p, s in PAIRS if p not in have]
+    if not rec.pairs:
+        return ("Your accounts have no local logs to compare with (reconcile pairs Anthropic with Claude Code and "
+                "OpenAI with Codex CLI). Add one: " + "; ".join(missing) + ".")
+    if not rec.has_reported:
+        return "No billed costs reported yet: run `token-ledger sync` to poll your accounts."
+    return ("Also possible: " + "; ".join(missing) + ".") if missing else None
+
+
+_STATUS_NOTES = {"reported_only": "no log usage", "estimated_only": "not fetched"}
+
+
+def print_reconcile(rec: Reconciliation) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tracker.analytics.reconcile import REASONS
+
+    console = Console()
+    hint = reconcile_hint(rec)
+    if rec.rows:
+        table = Table(title="Reported (billed) vs estimated (logs), per UTC day", title_justify="left",
+                      header_style="bold")
+        for name in ("Day (UTC)", "Provider / logs", "Reported", "Estimated", "Difference", "Ratio", "Note"):
+            table.add_column(name, justify="right" if name in ("Reported", "Estimated", "Difference", "Ratio")
+                             else "left", no_wrap=name != "Note")
+        for r in rec.rows:
+            table.add_row(*_recon_cells(r))
+        if not console.is_terminal:
+            console = Console(width=max(console.width, _natural_width(table)))
+        console.print(table)
+    elif rec.pairs and rec.has_reported:
+        span = f" from {rec.since or 'the start'} to {rec.until or 'now'}" if rec.since or rec.until else ""
+        console.print(f"Nothing to compare{span}: no billed costs and no log usage on the same days.")
+    lines = _pair_lines(rec) + ([hint] if hint else [])
+    if rec.rows:
+        lines += ["Why the two differ:", *(f"  • {reason}" for reason in REASONS)]
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
+def _recon_cells(r: ReconRow) -> list[str]:
+    from tracker.analytics.reconcile import SOURCE_LABELS
+    from tracker.analytics.reported import PROVIDER_LABELS
+
+    est = r.estimated
+    diff = r.difference_pico
+    note = _STATUS_NOTES.get(r.status, "")
+    if r.status == "both" and r.reported_pico == 0:
+        note = "nothing billed"
+    if est is not None and est.cost_kind != "estimated":
+        note = ", ".join(x for x in (note, "some unpriced" if est.cost_known else "unpriced") if x)
+    return [
+        r.day.isoformat(), f"{PROVIDER_LABELS[r.provider]} / {SOURCE_LABELS[r.source]}",
+        reported_money(r.reported_pico), "—" if est is None else money(est),
+        "—" if diff is None else ("+" if diff > 0 else "") + reported_money(diff),
+        "—" if r.ratio is None else f"{r.ratio}×", note,
+    ]
+
+
+def _pair_lines(rec: Reconciliation) -> list[str]:
+    from tracker.analytics.reconcile import SOURCE_LABELS, ratio
+    from tracker.analytics.reported import PROVIDER_LABELS
+
+    out = []
+    for p in rec.pairs:
+        name = f"{PROVIDER_LABELS[p.provider]} vs {SOURCE_LABELS[p.source]}"
+        fetched = ", ".join(_span(lo, hi) for lo, hi in p.covered)
+        fetched = f"reports fetched for UTC days {fetched}" if fetched else "no completed sync recorded"
+        out.append(f"{name} (account{'s' if len(p.account_labels) > 1 else ''} "
+                   f"{', '.join(p.account_labels)}; {fetched}):")
+        reported, estimated = p.compared()
+        days = sum(1 for r in p.rows if r.status == "both")
+        if days:
+            diff = reported - estimated.cost_pusd
+            r = ratio(reported, estimated)
+            out.append(
+                f"  {days} day{'s' if days != 1 else ''} compared: reported {reported_money(reported)}, estimated "
+                f"{money(estimated)}, difference {'+' if diff > 0 else ''}{reported_money(diff)}"
+                + (f" (ratio {r}×)" if r is not None else "") + "."
+            )
+        for status, what in (("reported_only", "billed with no log usage"),
+                             ("estimated_only", "with log usage but not fetched from the provider")):
+            n = sum(1 for x in p.rows if x.status == status)
+            if n:
+                out.append(f"  {n} day{'s' if n != 1 else ''} {what} (listed above).")
+        if p.outside_days:
+            out.append(
+                f"  {p.outside_days} more day{'s' if p.outside_days != 1 else ''} of {SOURCE_LABELS[p.source]} usage "
+                f"({_span(p.outside_first, p.outside_last)}, estimated {money(p.outside_estimated)}) "
+                f"outside the days {PROVIDER_LABELS[p.provider]} reports cover: not compared."
+            )
+    return out
+
+
+def _span(lo: date | None, hi: date | None) -> str:
+    return f"{lo}" if lo == hi else f"{lo} to {hi}"
