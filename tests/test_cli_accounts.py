@@ -1,5 +1,7 @@
 """``token-ledger account add|list|test|remove`` and the accounts part of ``sync`` and ``status``.
 
+What ``remove`` keeps, ``--purge`` and adding a removed name again are in tests/test_cli_accounts_remove.py.
+
 Keys live in an in-memory keyring (tests/test_keychain.py); the provider is a small OpenRouter on 127.0.0.1 that
 answers ``/api/v1/key`` with the real body from the spec (tests/fixtures/api) and refuses ``/credits`` and
 ``/activity`` as it does for a key that is not a management key. ``OpenRouterStub`` and its fixture are shared
@@ -259,9 +261,10 @@ def test_remove(
     assert memory_keyring.entries and _rows(home, "SELECT count(*) FROM accounts") == [(1,)]
     r = cli("account", "remove", "personal", "--yes")
     assert r.code == 0, r.err
-    assert "Removed account 'personal': its key from the OS keychain, its row" in r.out
+    assert "Removed account 'personal': its key from the OS keychain; it is no longer synced." in r.out
     assert memory_keyring.entries == {}
-    assert _rows(home, "SELECT count(*) FROM accounts") == [(0,)]
+    # the row stays, marked removed, with what it reported (tests/test_cli_accounts_remove.py counts those)
+    assert _rows(home, "SELECT count(*) FROM accounts WHERE removed_ms IS NOT NULL") == [(1,)]
     assert _rows(home, "SELECT count(*) FROM network_log")[0][0] >= 1  # the log keeps its record
 
 

@@ -1,9 +1,9 @@
 """A provider key never leaks: not into any file under the data dir, nor any output, nor a log record.
 
 A known fake key goes through everything that touches it: ``account add`` (key on stdin), ``sync`` (good, then
-refused by the provider), ``account test``, ``account list``, ``network-log``, ``status`` and a report; then every
-file under the data dir (the database, its WAL and backups included) and everything printed or logged is
-searched for it, as text and as bytes.
+refused by the provider), ``account test``, ``account list``, ``network-log``, ``status``, a report, ``account
+remove`` and ``--purge``; then every file under the data dir (the database, its WAL and backups included) and
+everything printed or logged is searched for it, as text and as bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def test_the_key_appears_nowhere(  # noqa: PLR0917 (pytest passes fixtures by ke
     openrouter.accepted_key = "sk-or-v1-another"  # the provider now refuses the key: the error paths too
     results += [cli("sync"), cli("account", "test", "personal"), cli("status"), cli("network-log")]
     assert results[-4].code == 1 and results[-3].code == 1
+    for args in (("account", "remove", "personal", "--yes"), ("account", "list", "--all"), ("status",),
+                 ("account", "remove", "personal", "--purge", "--yes"), ("network-log",)):
+        results.append(cli(*args))
+        assert results[-1].code == 0, (args, results[-1].err)
 
     printed = "".join(r.out + r.err for r in results)
     assert "personal" in printed  # the output was captured

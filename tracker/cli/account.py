@@ -63,44 +63,58 @@ def add(  # noqa: PLR0917 (click passes options by keyword)
     url = _base_url(base_url)
     options = _options(provider, project_ids, backfill_days)
     with ctx.store() as store:
-        if find_account(store.conn, label) is not None:
-            raise UserError(f"An account named {label!r} already exists; choose another --name or remove it first.")
+        previous = find_account(store.conn, label)
+        if previous is not None:
+            _check_reusable(previous, provider)
         _keychain(keychain.check_backend)  # before the key is typed: no keychain, no point asking
         key = _read_key(info)
         if not no_check:
-            probe = _probe(store, provider, key, url, None)
+            probe = _probe(store, provider, key, url, None if previous is None else previous.id)
             _show_probe(info, probe)
             if not probe.ok:
                 raise UserError(f"The key was not saved: {probe.summary}")
         _keychain(lambda: keychain.save_key(label, key))  # first the key: no row without its key
-        _insert(store, provider, label, url, options)
-    click.echo(
-        f"Added {info.label} account {label!r}. Its key is in the OS keychain ({keychain.backend_name()}); the "
-        "ledger holds only the account's name and settings. Run `token-ledger sync` to fetch its usage."
-    )
+        if previous is None:
+            _insert(store, provider, label, url, options)
+        else:
+            rows = _reactivate(store, previous, url, options)
+    where = f"Its key is in the OS keychain ({keychain.backend_name()}); the ledger holds only the account's name " \
+            "and settings. Run `token-ledger sync` to fetch its usage."
+    if previous is None:
+        click.echo(f"Added {info.label} account {label!r}. {where}")
+    else:
+        click.echo(f"Re-activated the removed {info.label} account {label!r} with the new key and these settings: "
+                   f"its history ({_rows_phrase(rows)}) is kept and continues. {where}")
 
 
 @account.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also removed accounts (whose history is kept).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def list_(ctx: CliContext, fmt: str) -> None:
-    """List accounts: provider, name, API address and last sync (never a key)."""
-    from tracker.cli.accounts_db import list_accounts, when
+def list_(ctx: CliContext, show_all: bool, fmt: str) -> None:
+    """List accounts: provider, name, API address and last sync (never a key). --all adds removed ones."""
+    from tracker.cli.accounts_db import list_accounts, removed_count, when
     from tracker.cli.output import dumps
 
-    accounts = []
+    accounts, hidden = [], 0
     if ctx.paths.db.exists():
         with ctx.store() as store:
-            accounts = list_accounts(store.conn)
+            accounts = list_accounts(store.conn, removed=show_all)
+            hidden = 0 if show_all else removed_count(store.conn)
     if fmt == "json":
         click.echo(dumps([_account_json(a) for a in accounts]))
         return
     if not accounts:
-        click.echo("No provider accounts yet. Add one with `token-ledger account add PROVIDER --name LABEL`.")
-        return
-    rows: list[tuple[str, ...]] = [("NAME", "PROVIDER", "API ADDRESS", "LAST SYNC", "STATE")]
-    rows += [(a.label, a.provider, a.base_url or "default", when(a.last_sync_ms), a.state()) for a in accounts]
-    _print_columns(rows)
+        click.echo("No provider accounts yet. Add one with `token-ledger account add PROVIDER --name LABEL`."
+                   if not hidden else "No active provider accounts.")
+    else:
+        rows: list[tuple[str, ...]] = [("NAME", "PROVIDER", "API ADDRESS", "LAST SYNC", "STATE")]
+        rows += [(a.label, a.provider, a.base_url or "default", when(a.last_sync_ms), _list_state(a))
+                 for a in accounts]
+        _print_columns(rows)
+    if hidden:
+        click.echo(f"({hidden} removed account{'s' if hidden != 1 else ''} still hold{'s' if hidden == 1 else ''} "
+                   "reported history; --all shows them.)")
 
 
 @account.command()
@@ -124,13 +138,15 @@ def test(ctx: CliContext, label: str) -> None:
 @account.command()
 @click.argument("label")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--purge", is_flag=True, help="Also delete the usage, costs and balances it reported (for good).")
 @click.pass_obj
-def remove(ctx: CliContext, label: str, yes: bool) -> None:
-    """Remove account LABEL: its key from the OS keychain, its row and the usage it reported.
+def remove(ctx: CliContext, label: str, yes: bool, purge: bool) -> None:
+    """Remove account LABEL: delete its key from the OS keychain and stop syncing it.
 
-    The network log keeps its record of the requests made for it.
+    What it already reported (usage, costs, balances) stays in the ledger and in reports; adding an account of
+    the same provider with the same name later continues that history. --purge deletes that history too. The
+    network log always keeps its record of the requests made.
     """
-    from tracker import keychain
     from tracker.cli.accounts_db import data_rows, find_account
 
     with ctx.store() as store:
@@ -139,20 +155,14 @@ def remove(ctx: CliContext, label: str, yes: bool) -> None:
             _remove_leftover_key(label)
             return
         rows = data_rows(store.conn, acct.id)
-        what = f"{acct.provider} account {label!r}: its key in the OS keychain" + (
-            f" and {rows:,} reported usage/cost/balance rows" if rows else "")
-        _confirm(f"Remove {what}?", yes)
-        try:
-            keychain.delete_key(label)
-            key_note = "its key from the OS keychain"
-        except keychain.KeychainError as e:
-            if e.kind != "missing":
-                raise UserError(f"Nothing was removed. {e}") from None
-            key_note = "no key was in the OS keychain"
+        if acct.removed and not purge:
+            _already_removed(acct, rows)
+            return
+        _confirm(_remove_question(acct, rows, purge), yes)
+        key_note = _delete_key(acct)
         with store.transaction() as conn:
-            conn.execute("DELETE FROM accounts WHERE id = ?", (acct.id,))  # provider rows cascade (m005)
-    click.echo(f"Removed account {label!r}: {key_note}, its row" + (f" and {rows:,} reported rows" if rows else "")
-               + ". The network log keeps its record of the requests made.")
+            message = _purge(conn, acct, key_note) if purge else _mark_removed(conn, acct, key_note, rows)
+    click.echo(message)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -277,6 +287,92 @@ def _remove_leftover_key(label: str) -> None:
     click.echo(f"There was no account named {label!r}; removed its leftover key from the OS keychain.")
 
 
+def _check_reusable(previous: Account, provider: str) -> None:
+    """A name is taken by an active account; a removed one may come back, with the same provider only."""
+    if not previous.removed:
+        raise UserError(f"An account named {previous.label!r} already exists; choose another --name or remove it "
+                        "first.")
+    if previous.provider != provider:
+        raise UserError(
+            f"The name {previous.label!r} belongs to a removed {previous.provider} account whose history is kept; "
+            f"choose another --name, or delete that history with "
+            f"`token-ledger account remove {previous.label} --purge`."
+        )
+
+
+def _reactivate(store: Store, previous: Account, url: str | None, options: dict[str, Any]) -> int:
+    """Make the removed account active again with the new settings; its reported rows (kept) are counted."""
+    from tracker import keychain
+    from tracker.cli.accounts_db import data_rows, reactivate
+
+    with store.transaction() as conn:
+        done = reactivate(conn, previous.id, previous.provider, url, options)
+    if not done:  # purged or re-added by another process meanwhile: take the key back out
+        with contextlib.suppress(keychain.KeychainError):
+            keychain.delete_key(previous.label)
+        raise UserError(f"The account was not added: {previous.label!r} changed meanwhile; run the command again.")
+    return data_rows(store.conn, previous.id)
+
+
+def _rows_phrase(rows: int) -> str:
+    return f"{rows:,} reported usage/cost/balance row{'s' if rows != 1 else ''}" if rows else "nothing reported yet"
+
+
+def _remove_question(acct: Account, rows: int, purge: bool) -> str:
+    name = f"{acct.provider} account {acct.label!r}"
+    if purge:
+        return (f"Remove {name} and delete its history for good ({_rows_phrase(rows)}, its sync state and its "
+                "row)?")
+    return f"Remove {name}? Its key is deleted from the OS keychain; its history ({_rows_phrase(rows)}) is kept."
+
+
+def _delete_key(acct: Account) -> str:
+    """Delete the account's key; what happened, in words. A locked keychain stops the removal."""
+    from tracker import keychain
+
+    try:
+        keychain.delete_key(acct.label)
+    except keychain.KeychainError as e:
+        if acct.removed:  # its key went when it was removed; a purge needs no keychain
+            return "its key was deleted when it was removed"
+        if e.kind != "missing":
+            raise UserError(f"Nothing was removed. {e}") from None
+        return "no key was in the OS keychain"
+    return "a leftover key was deleted from the OS keychain" if acct.removed else "its key from the OS keychain"
+
+
+def _mark_removed(conn: sqlite3.Connection, acct: Account, key_note: str, rows: int) -> str:
+    from tracker.cli.accounts_db import mark_removed
+
+    mark_removed(conn, acct.id)
+    kept = (f"its {rows:,} reported usage/cost/balance row{'s' if rows != 1 else ''} (reports still show them)"
+            if rows else "its name and settings (nothing was reported yet)")
+    return (f"Removed account {acct.label!r}: {key_note}; it is no longer synced. Kept: {kept}, and the network "
+            f"log. `token-ledger account remove {acct.label} --purge` deletes what was kept.")
+
+
+def _purge(conn: sqlite3.Connection, acct: Account, key_note: str) -> str:
+    from tracker.cli.accounts_db import purge
+
+    n = purge(conn, acct.id)
+    deleted = (f"{n['provider_usage']:,} reported usage/cost rows, {n['provider_balances']:,} balance snapshots, "
+               f"its sync state and its row")
+    done = (f"Purged the removed account {acct.label!r} ({key_note}): deleted {deleted}." if acct.removed
+            else f"Removed account {acct.label!r} for good: {key_note}, {deleted}.")
+    return f"{done} The network log keeps its record of the requests made."
+
+
+def _already_removed(acct: Account, rows: int) -> None:
+    """``remove`` of a removed account: also take out a key an interrupted re-add may have left, then say so."""
+    from tracker import keychain
+    from tracker.cli.accounts_db import day
+
+    with contextlib.suppress(keychain.KeychainError):
+        keychain.delete_key(acct.label)
+    click.echo(f"Account {acct.label!r} was already removed on {day(acct.removed_ms)}; its history "
+               f"({_rows_phrase(rows)}) is kept. `token-ledger account remove {acct.label} --purge` deletes it.")
+
+
 def _confirm(question: str, yes: bool) -> None:
     if yes:
         return
@@ -290,8 +386,14 @@ def _account_json(a: Account) -> dict[str, Any]:
     return {
         "label": a.label, "provider": a.provider, "base_url": a.base_url, "options": a.options,
         "created_ms": a.created_ms, "last_sync_ms": a.last_sync_ms, "last_status": a.last_status,
-        "last_message": a.last_message,
+        "last_message": a.last_message, "removed_ms": a.removed_ms,
     }
+
+
+def _list_state(a: Account) -> str:
+    from tracker.cli.accounts_db import day
+
+    return f"removed {day(a.removed_ms)}" if a.removed else a.state()
 
 
 def _print_columns(rows: list[tuple[str, ...]]) -> None:

@@ -219,8 +219,8 @@ def _sync(inv: Invocation, data_dir: str) -> int | None:
         return None
     try:
         conn = store.conn
-        if conn.execute("SELECT EXISTS (SELECT 1 FROM accounts)").fetchone()[0]:
-            return None  # provider accounts are polled over the network: only the full path does that
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM accounts WHERE removed_ms IS NULL)").fetchone()[0]:
+            return None  # active provider accounts are polled over the network: only the full path does that
         if store.get_meta(FINGERPRINT_KEY) != fingerprint_of_file(os.path.join(data_dir, PRICES_FILENAME)):
             return None  # prices changed (or were never recorded): rows must be re-priced
         if dirty_range(conn) is not None:

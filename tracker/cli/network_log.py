@@ -16,7 +16,7 @@ from tracker.cli.context import CliContext
 
 _COLUMNS = (
     "n.ts_ms, n.provider, a.label, n.method, n.host, n.path, n.status, n.bytes_sent, n.bytes_received, "
-    "n.duration_ms, n.error"
+    "n.duration_ms, n.error, n.account_id"
 )
 _FIELDS = ("ts_ms", "provider", "account", "method", "host", "path", "status", "bytes_sent", "bytes_received",
            "duration_ms", "error")
@@ -79,14 +79,21 @@ def _time(ms: int) -> str:
 
 
 def _json(row: tuple[Any, ...]) -> dict[str, Any]:
-    return {"time": _time(row[0]), **dict(zip(_FIELDS, row, strict=True))}
+    return {"time": _time(row[0]), **dict(zip(_FIELDS, row[: len(_FIELDS)], strict=True))}
+
+
+def _account(label: str | None, account_id: int | None) -> str:
+    """The account's name; ``-`` for a check made before an account existed; ``(purged)`` once it was purged."""
+    if label is not None:
+        return label
+    return "-" if account_id is None else "(purged)"
 
 
 def _print_table(rows: list[tuple[Any, ...]]) -> None:
     table = [("TIME", "PROVIDER", "ACCOUNT", "REQUEST", "STATUS", "SENT", "RECEIVED", "MS", "ERROR")]
-    for ts, prov, label, method, host, path, status, sent, received, ms, error in rows:
+    for ts, prov, label, method, host, path, status, sent, received, ms, error, account_id in rows:
         table.append((
-            datetime.fromtimestamp(ts / 1000).strftime("%Y-%m-%d %H:%M:%S"), prov, label or "-",
+            datetime.fromtimestamp(ts / 1000).strftime("%Y-%m-%d %H:%M:%S"), prov, _account(label, account_id),
             f"{method} {host}{path}", "-" if status is None else str(status), f"{sent:,}", f"{received:,}",
             f"{ms:,}", error or "",
         ))

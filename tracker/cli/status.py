@@ -48,15 +48,19 @@ def ledger_facts(ctx: CliContext) -> list[tuple[str, str]]:
 
 def account_facts(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Provider accounts (never a key) and the network log, for ``status``."""
-    from tracker.cli.accounts_db import has_accounts_table, list_accounts, when
+    from tracker.cli.accounts_db import has_accounts_table, list_accounts, removed_count, when
 
     if not has_accounts_table(conn):
         return []
-    accounts = list_accounts(conn)
+    accounts = list_accounts(conn)  # active ones: removed accounts are not synced
     facts = [("Provider accounts", f"{len(accounts)}" if accounts else "none (`token-ledger account add`)")]
     for a in accounts:
         last = "never synced" if a.last_sync_ms is None else f"last sync {when(a.last_sync_ms)}, {a.state()}"
         facts.append((f"  {a.label}", f"{a.provider}, {a.base_url or 'default address'}; {last}"))
+    removed = removed_count(conn)
+    if removed:
+        facts.append(("Removed accounts", f"{removed}, their reported history kept (`token-ledger account list "
+                      "--all`)"))
     n, last_ms = conn.execute("SELECT count(*), max(ts_ms) FROM network_log").fetchone()
     facts.append(("Network requests", f"{n:,}, the last {when(last_ms)} (`token-ledger network-log`)" if n
                   else "none: nothing has been contacted"))

@@ -1,8 +1,9 @@
 """``token-ledger sync``: import everything new from local agent logs, then poll each provider account.
 
-Accounts are polled after the logs, one at a time, each key read from the OS keychain here on the main thread and
-handed to ``tracker.providers.sync_account`` as a plain string. A keychain or provider problem is reported for
-that account (and makes the exit status 1); the other accounts still sync.
+Active accounts are polled after the logs (removed ones keep their history but are not polled), each key read
+from the OS keychain here on the main thread and handed to ``tracker.providers.sync_account`` as a plain string.
+Different providers are polled in parallel, the accounts of one provider one at a time. A keychain or provider
+problem is reported for that account (and makes the exit status 1); the other accounts still sync.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from tracker.cli.accounts_db import Account
     from tracker.ledger.importer import ProgressFn, SyncSummary
     from tracker.store import Store
+    from tracker.store.db import StrPath
 
 __all__ = ["SOURCE_ENV", "SOURCE_NAMES", "sync"]
 
@@ -106,13 +108,29 @@ def _print_summary(summary: SyncSummary, quiet: bool, account_lines: list[str], 
 
 
 def _sync_accounts(store: Store) -> tuple[list[str], list[str]]:
-    """Poll every account, one at a time: a summary line each, and the problems (one per failed account)."""
+    """Poll every active account: a summary line each, in label order, and the problems (one per failed account).
+
+    Keys are read here, on the main thread (Secret Service and threads do not mix). Accounts of different
+    providers are polled in parallel, one thread per provider, each thread with its own connection to the ledger
+    (sqlite3 connections stay in their thread); accounts of one provider are polled one after another, so a slow
+    provider never has two syncs of ours under way at once.
+    """
     from tracker.cli.accounts_db import list_accounts
 
+    accounts = list_accounts(store.conn)
+    results: dict[int, tuple[bool, str]] = {}
+    queues: dict[str, list[tuple[Account, str]]] = {}
+    for acct in accounts:
+        key = _load_key(store, acct)
+        if isinstance(key, tuple):
+            results[acct.id] = key
+        else:
+            queues.setdefault(acct.provider, []).append((acct, key))
+    results |= _poll(store, list(queues.values()))
     lines: list[str] = []
     problems: list[str] = []
-    for acct in list_accounts(store.conn):
-        ok, message = _sync_account(store, acct)
+    for acct in accounts:
+        ok, message = results[acct.id]
         name = f"{_provider_label(acct.provider)} account {acct.label!r}"
         lines.append(f"{name}: {message}")
         if not ok:
@@ -120,16 +138,51 @@ def _sync_accounts(store: Store) -> tuple[list[str], list[str]]:
     return lines, problems
 
 
-def _sync_account(store: Store, acct: Account) -> tuple[bool, str]:
+def _load_key(store: Store, acct: Account) -> str | tuple[bool, str]:
+    """The account's key, or (False, why) after recording the failure as its last sync."""
     from tracker import keychain
+    from tracker.cli.accounts_db import record_failure
+
+    try:
+        return keychain.load_key(acct.label)
+    except keychain.KeychainError as e:
+        with store.transaction() as conn:  # the account's state shows the failure (status, the app)
+            record_failure(conn, acct.id, str(e))
+        return False, str(e)
+
+
+def _poll(store: Store, queues: list[list[tuple[Account, str]]]) -> dict[int, tuple[bool, str]]:
+    """Each provider's queue in order; the queues in parallel when there are several."""
+    if len(queues) <= 1:
+        return {acct.id: _sync_account(store, acct, key) for queue in queues for acct, key in queue}
+    from concurrent.futures import ThreadPoolExecutor
+
+    results: dict[int, tuple[bool, str]] = {}
+    with ThreadPoolExecutor(max_workers=len(queues), thread_name_prefix="account-sync") as pool:
+        for done in pool.map(lambda queue: _poll_queue(store.path, queue), queues):
+            results |= done
+    return results
+
+
+def _poll_queue(path: StrPath, queue: list[tuple[Account, str]]) -> dict[int, tuple[bool, str]]:
+    """One provider's accounts, one at a time, on this thread's own connection."""
+    from tracker.store import open_store
+
+    own = open_store(path, create=False, migrate=False)
+    try:
+        return {acct.id: _sync_account(own, acct, key) for acct, key in queue}
+    finally:
+        own.close()
+
+
+def _sync_account(store: Store, acct: Account, key: str) -> tuple[bool, str]:
     from tracker.cli.accounts_db import record_failure
     from tracker.providers import ProviderError, sync_account
 
     try:
-        key = keychain.load_key(acct.label)  # on the main thread, always (Secret Service and threads)
         result = sync_account(store, acct.id, key)
-    except (keychain.KeychainError, ProviderError) as e:
-        with store.transaction() as conn:  # the account's state shows the failure (status, the app)
+    except ProviderError as e:
+        with store.transaction() as conn:
             record_failure(conn, acct.id, str(e))
         return False, str(e)
     message = result.message

@@ -117,10 +117,12 @@ def sync_account(store: Store, account_id: int, key: str, *, now_ms: int | None 
     """Fetch and store one account's reported usage, costs and balances. Provider failures do not raise."""
     now = now_ms if now_ms is not None else _now_ms()
     account = store.conn.execute(
-        "SELECT provider, label, base_url, options FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        "SELECT provider, label, base_url, options, removed_ms FROM accounts WHERE id = ?", (account_id,)).fetchone()
     if account is None:
         raise ProviderError(f"there is no account with id {account_id}")
-    provider, label, base_url, options_text = account
+    provider, label, base_url, options_text, removed_ms = account
+    if removed_ms is not None:  # its history is kept, and left as it is: nothing is fetched or written
+        return AccountSyncResult(ok=False, message=_REMOVED.format(label=label))
     try:
         options = _options(options_text)
         window = _window(store, account_id, options, now)
@@ -137,6 +139,9 @@ def sync_account(store: Store, account_id: int, key: str, *, now_ms: int | None 
         client.close()
         log.flush()
     return _store(store, account_id, label, window, fetched, now_ms=now)
+
+
+_REMOVED = "{label}: the account was removed, so it is not synced (add it again to continue its history)"
 
 
 def _now_ms() -> int:
@@ -204,7 +209,10 @@ def _store(store: Store, account_id: int, label: str, window: Window, fetched: F
     rows = merged(fetched.rows)
     result = AccountSyncResult(ok=True, message="", notes=list(fetched.notes))
     with store.transaction() as conn:
-        provider = conn.execute("SELECT provider FROM accounts WHERE id = ?", (account_id,)).fetchone()[0]
+        account = conn.execute("SELECT provider, removed_ms FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        if account is None or account[1] is not None:  # removed (or purged) while its requests were made
+            return AccountSyncResult(ok=False, message=_REMOVED.format(label=label))
+        provider = account[0]
         existing = _existing(conn, account_id, fetched)
         for key, row in rows.items():
             values = tuple(int(v) if isinstance(v, bool) else v for v in astuple(row))

@@ -358,11 +358,17 @@ def m005_provider_accounts(db: Database) -> None:
     NULLs as distinct in a UNIQUE constraint, and the natural key must make a re-fetched bucket an update.
     Money is an exact integer of 1e-12 currency units (pico-USD when ``currency`` is USD) plus the amount
     exactly as received. See docs/schema.md and docs/providers.md.
+
+    Removing an account keeps its history: ``removed_ms`` marks it (NULL while active; its label stays taken, so
+    the history stays attributable), and the provider tables reference it without ``ON DELETE CASCADE``, so a
+    stray ``DELETE FROM accounts`` fails instead of taking the history with it; only an explicit purge deletes the
+    rows, children first. ``AUTOINCREMENT``: a purged account's id is never given to a new one, so network-log
+    rows stay with the account they were made for.
     """
     db.execute(
         """
         CREATE TABLE accounts (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             provider TEXT NOT NULL,
             label TEXT NOT NULL UNIQUE,
             base_url TEXT,
@@ -370,7 +376,8 @@ def m005_provider_accounts(db: Database) -> None:
             created_ms INTEGER NOT NULL,
             last_sync_ms INTEGER,
             last_status TEXT,
-            last_message TEXT
+            last_message TEXT,
+            removed_ms INTEGER
         )"""
     )
     db.execute(
@@ -395,7 +402,7 @@ def m005_provider_accounts(db: Database) -> None:
         """
         CREATE TABLE provider_usage (
             id INTEGER PRIMARY KEY,
-            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
             provider TEXT NOT NULL,
             kind TEXT NOT NULL,
             bucket_start_ms INTEGER NOT NULL,
@@ -431,7 +438,7 @@ def m005_provider_accounts(db: Database) -> None:
         """
         CREATE TABLE provider_balances (
             id INTEGER PRIMARY KEY,
-            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
             provider TEXT NOT NULL,
             ts_ms INTEGER NOT NULL,
             field TEXT NOT NULL,
@@ -446,7 +453,7 @@ def m005_provider_accounts(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE provider_sync_state (
-            account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+            account_id INTEGER PRIMARY KEY REFERENCES accounts(id),
             first_ok_ms INTEGER NOT NULL,
             last_ok_ms INTEGER NOT NULL,
             covered_from_ms INTEGER NOT NULL
