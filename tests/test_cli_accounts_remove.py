@@ -194,7 +194,7 @@ def test_sync_account_refuses_a_removed_account(
     finally:
         store.close()
     assert not result.ok
-    assert result.message == ("personal: the account was removed, so it is not synced (add it again to continue "
+    assert result.message == ("the account was removed, so it is not synced (add it again to continue "
                               "its history)")
     assert len(openrouter.paths) == seen  # nothing was asked
     assert before == after

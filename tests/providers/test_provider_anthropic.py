@@ -187,7 +187,7 @@ def test_inference_key_is_explained(store: Store, api: Any) -> None:
     _mock, server = api
     account = add_account(store, "anthropic", server.url, label="work")
     result = sync_account(store, account, INFERENCE, now_ms=NOW_MS, settings=FAST)
-    assert result.message == ("work: this is an API key; the usage and cost reports need an Admin key "
+    assert result.message == ("this is an API key; the usage and cost reports need an Admin key "
                               "(sk-ant-admin...) from an organization")
     probe = probe_key(store, "anthropic", INFERENCE, server.url, settings=FAST)
     assert not probe.ok and probe.summary.startswith("this is an API key")

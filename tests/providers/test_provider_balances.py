@@ -67,7 +67,7 @@ def test_moonshot_balance_and_currency_from_host(store: Store, server: MockServe
 def test_bad_key_message_hides_the_key(store: Store, server: MockServer) -> None:
     account = add_account(store, "deepseek", server.url)
     result = sync_account(store, account, "sk-wrong0123456789", now_ms=NOW_MS, settings=FAST)
-    assert result.message == "deepseek: DeepSeek refused this API key: it is wrong or was deleted"
+    assert result.message == "DeepSeek refused this API key: it is wrong or was deleted"
     assert rows_snapshot(store.conn) == [[], []]
     probe = probe_key(store, "moonshot", KEY, server.url + "/v1", settings=FAST)
     assert probe.ok and probe.can_read == ["balance"]

@@ -236,7 +236,7 @@ def test_project_key_is_explained(store: Store, api: Any, envelope: bool) -> Non
     mock.envelope_403 = envelope
     account = add_account(store, "openai", server.url + "/v1")
     result = sync_account(store, account, PROJECT, now_ms=NOW_MS, settings=FAST)
-    assert result.message == "openai: this is a project key; the usage API needs an Admin key (sk-admin-...)"
+    assert result.message == "this is a project key; the usage API needs an Admin key (sk-admin-...)"
     probe = probe_key(store, "openai", PROJECT, server.url + "/v1", settings=FAST)
     assert not probe.ok and probe.cannot_read == ["costs", "usage"]
     assert probe.summary == "this is a project key; the usage API needs an Admin key (sk-admin-...)"

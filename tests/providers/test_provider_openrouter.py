@@ -107,7 +107,7 @@ def test_unknown_key_and_rate_limit(store: Store, api: Any, sleeps: Any) -> None
     _mock, server = api
     account = add_account(store, "openrouter", server.url + "/api/v1")
     result = sync_account(store, account, "sk-or-v1-wrong", now_ms=NOW_MS, settings=FAST)
-    assert result.message == "openrouter: OpenRouter refused this key: it is wrong, disabled or expired"
+    assert result.message == "OpenRouter refused this key: it is wrong, disabled or expired"
     server.fault("/activity", Reply(429, example("openrouter_error_429.json"), headers={
         "Retry-After": "3", "X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0"}), times=3)
     result = sync_account(store, account, MANAGEMENT, now_ms=NOW_MS, settings=FAST, sleep=sleeps)

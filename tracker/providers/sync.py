@@ -120,28 +120,28 @@ def sync_account(store: Store, account_id: int, key: str, *, now_ms: int | None 
         "SELECT provider, label, base_url, options, removed_ms FROM accounts WHERE id = ?", (account_id,)).fetchone()
     if account is None:
         raise ProviderError(f"there is no account with id {account_id}")
-    provider, label, base_url, options_text, removed_ms = account
+    provider, _label, base_url, options_text, removed_ms = account
     if removed_ms is not None:  # its history is kept, and left as it is: nothing is fetched or written
-        return AccountSyncResult(ok=False, message=_REMOVED.format(label=label))
+        return AccountSyncResult(ok=False, message=_REMOVED)
     try:
         options = _options(options_text)
         window = _window(store, account_id, options, now)
         client, log = _client(store, provider, key, base_url, account_id, settings=settings, sleep=sleep)
     except (ProviderError, ValueError) as e:
-        return _failed(store, account_id, now, f"{label}: {e}")
+        return _failed(store, account_id, now, str(e))
     try:
         if provider == "moonshot":
             options = {**options, "_base_url": base_url or PROVIDERS[provider].default_base_url}
         fetched = MODULES[provider].fetch(client, key, window, options)
     except ProviderError as e:
-        return _failed(store, account_id, now, f"{label}: {e}")
+        return _failed(store, account_id, now, str(e))
     finally:
         client.close()
         log.flush()
-    return _store(store, account_id, label, window, fetched, now_ms=now)
+    return _store(store, account_id, window, fetched, now_ms=now)
 
 
-_REMOVED = "{label}: the account was removed, so it is not synced (add it again to continue its history)"
+_REMOVED = "the account was removed, so it is not synced (add it again to continue its history)"
 
 
 def _now_ms() -> int:
@@ -204,14 +204,14 @@ def merged(rows: list[ReportedRow]) -> dict[tuple[str, int, str, str, str, str, 
     return out
 
 
-def _store(store: Store, account_id: int, label: str, window: Window, fetched: Fetched, *,
+def _store(store: Store, account_id: int, window: Window, fetched: Fetched, *,
            now_ms: int) -> AccountSyncResult:
     rows = merged(fetched.rows)
     result = AccountSyncResult(ok=True, message="", notes=list(fetched.notes))
     with store.transaction() as conn:
         account = conn.execute("SELECT provider, removed_ms FROM accounts WHERE id = ?", (account_id,)).fetchone()
         if account is None or account[1] is not None:  # removed (or purged) while its requests were made
-            return AccountSyncResult(ok=False, message=_REMOVED.format(label=label))
+            return AccountSyncResult(ok=False, message=_REMOVED)
         provider = account[0]
         existing = _existing(conn, account_id, fetched)
         for key, row in rows.items():
@@ -238,7 +238,7 @@ def _store(store: Store, account_id: int, label: str, window: Window, fetched: F
             "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET last_ok_ms = excluded.last_ok_ms, "
             "covered_from_ms = min(covered_from_ms, excluded.covered_from_ms)",
             (account_id, now_ms, now_ms, window.start_ms))
-        result.message = _summary(label, window, result)
+        result.message = _summary(window, result)
         conn.execute("UPDATE accounts SET last_sync_ms = ?, last_status = 'ok', last_message = ? WHERE id = ?",
                      (now_ms, result.message, account_id))
     return result
@@ -267,9 +267,9 @@ def _upsert(conn: sqlite3.Connection, account_id: int, provider: str, values: tu
         (account_id, provider, *values, now_ms))
 
 
-def _summary(label: str, window: Window, result: AccountSyncResult) -> str:
+def _summary(window: Window, result: AccountSyncResult) -> str:
     days = f"{ymd(window.start_ms)}..{ymd(window.end_ms - DAY_MS)}"
-    parts = [f"{label}: {result.rows_new} new, {result.rows_updated} updated rows ({days} UTC)"]
+    parts = [f"{result.rows_new} new, {result.rows_updated} updated rows ({days} UTC)"]
     if result.rows_removed:
         parts.append(f"{result.rows_removed} no longer reported, removed")
     if result.balances:
