@@ -142,7 +142,7 @@ FAULTS = {
     "slow": (Reply(200, {}, stall_s=1.0), 3, "did not answer"),
     "truncated": (Reply(200, {"data": [], "has_more": False}, truncate=True), 1, "not valid JSON"),
     "bad request": (Reply(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "limit too "
-                                                           "large"}}), 1, "limit too large (invalid_request_error)"),
+                                                           "large"}}), 6, "limit too large (invalid_request_error)"),
 }
 
 
@@ -163,6 +163,28 @@ def test_fault_leaves_data_unchanged_and_next_sync_fills_the_gap(store: Store, a
     start, end = TODAY + DAY_MS - 35 * DAY_MS, later - later % DAY_MS + DAY_MS
     assert total(store, "cost_pico", "anthropic.cost_report") == mock.expected_cost_pico(start, end)
     assert total(store, "1", "anthropic.messages") == sum(len(mock.messages(d)) for d in days(start, end))
+
+
+def test_dense_pages_refused_with_400_are_asked_again_smaller(store: Store, api: Any) -> None:
+    """provider-apis.md §2.2: a dense grouped backfill can get 400; halve the page size and ask again."""
+    mock, server = api
+    route = mock.route
+
+    def capped(request: Request) -> Reply:
+        if int(request.arg("limit") or 7) > 7 and not request.path.endswith("claude_code"):
+            return Reply(400, {"type": "error", "error": {"type": "invalid_request_error",
+                                                          "message": "too many results for one response"}})
+        return route(request)
+
+    server.route = capped
+    account = add_account(store, "anthropic", server.url, backfill_days=40)
+    result = sync_account(store, account, ADMIN, now_ms=NOW_MS, settings=FAST)
+    assert result.ok, result.message
+    limits = [r.arg("limit") for r in server.requests if r.path.endswith("/cost_report")]
+    assert limits[:3] == ["31", "15", "7"] and set(limits[2:]) == {"7"}
+    end = TODAY + DAY_MS
+    assert total(store, "cost_pico", "anthropic.cost_report") == mock.expected_cost_pico(end - 40 * DAY_MS, end)
+    assert total(store, "1", "anthropic.messages") == sum(len(mock.messages(d)) for d in days(end - 40 * DAY_MS, end))
 
 
 def test_retry_after_as_an_http_date(store: Store, api: Any, sleeps: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from tracker.providers.base import (
     DAY_MS,
     AuthError,
+    BadRequestError,
     Fetched,
     KeyProbe,
     NotAvailableError,
@@ -50,6 +51,22 @@ def auth_message(key: str) -> str:
 
 
 def _bucket_rows(client: HttpClient, path: str, params: dict[str, Any], kind: str) -> list[ReportedRow]:
+    """Every row of the window, in pages of ``params["limit"]`` days.
+
+    A dense backfill grouped by several dimensions can be refused with HTTP 400 (a cap on results per response,
+    provider-apis.md §2.2): the whole window is then asked again with half as many days per page, down to one.
+    """
+    limit = int(params["limit"])
+    while True:
+        try:
+            return _bucket_pages(client, path, {**params, "limit": limit}, kind)
+        except BadRequestError:
+            if limit <= 1:
+                raise
+            limit //= 2
+
+
+def _bucket_pages(client: HttpClient, path: str, params: dict[str, Any], kind: str) -> list[ReportedRow]:
     rows: list[ReportedRow] = []
     for body in pages(client, path, params, f"Anthropic {kind}"):
         for bucket in buckets(body, kind):

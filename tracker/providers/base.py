@@ -30,6 +30,10 @@ class AuthError(ProviderError):
     """The key was refused (401/403); the message names the kind of key that is needed."""
 
 
+class BadRequestError(ProviderError):
+    """HTTP 400: the provider refused the request itself (e.g. Anthropic's cap on a dense page)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
     name: str

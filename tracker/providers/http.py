@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 import tracker
-from tracker.providers.base import AuthError, NotAvailableError, ProviderError, redact
+from tracker.providers.base import AuthError, BadRequestError, NotAvailableError, ProviderError, redact
 
 USER_AGENT = f"token-ledger/{tracker.__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 524, 529})
@@ -181,6 +181,8 @@ class HttpClient:
             return AuthError(text)
         if status == 404:
             return NotAvailableError(text)
+        if status == 400:
+            return BadRequestError(text)
         return ProviderError(text)
 
     def _where(self, path: str) -> str:
