@@ -21,6 +21,7 @@ COMMANDS = {
     "prices": "tracker.cli.prices:prices",
     "account": "tracker.cli.account:account",
     "network-log": "tracker.cli.network_log:network_log",
+    "demo": "tracker.cli.demo:demo",
 }
 
 

@@ -63,9 +63,30 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
     """
     ctx.obj = CliContext(resolve_paths(data_dir))
     if ctx.invoked_subcommand is None:
+        if display_available():
+            from tracker.ui.app import run_app  # PySide6 is imported only here, never for a subcommand
+
+            ctx.exit(run_app(ctx.obj.paths))
         from tracker.cli.start import start
 
+        click.echo(f"The desktop app needs a display ({_DISPLAY_HINT}); here is the command-line summary.\n")
         ctx.invoke(start)
+
+
+_DISPLAY_HINT = "none found: $DISPLAY, $WAYLAND_DISPLAY and $QT_QPA_PLATFORM are unset"
+
+
+def display_available(env: dict[str, str] | None = None, platform: str | None = None) -> bool:
+    """Can the desktop app open a window here? On Linux and other X11/Wayland systems only with a display (or an
+    explicit Qt platform that shows windows); macOS and Windows always have one. Qt's ``offscreen`` and ``minimal``
+    platforms show nothing (tests set them), so they do not count."""
+    env = dict(os.environ) if env is None else env
+    platform = sys.platform if platform is None else platform
+    if platform in ("darwin", "win32"):
+        return True
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,0 +1,269 @@
+"""The overview page: key figures (today, this month, month-end run-rate, budget), the range buttons and the
+spend chart; while the ledger is empty, the first-run panel instead.
+
+Every read runs through ``services.read``; a range switch reads only the new series and keeps the old chart on
+screen until it arrives, and answers to older requests are dropped (a quick 7d → 1y → 30d ends on 30 days).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tracker.analytics.dashboard import LedgerState, SpendSeries, ledger_state, spend_series
+from tracker.ui.pages.base import Page
+from tracker.ui.pages.first_run import FirstRunPanel
+from tracker.ui.widgets.chart import SpendChart
+from tracker.ui.widgets.format import usd
+from tracker.ui.widgets.range_dialog import DateRangeDialog
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from tracker.analytics.spend import SpendSummary
+    from tracker.sync.services import AppServices
+
+RANGES = (("7d", "7 days", 7), ("30d", "30 days", 30), ("90d", "90 days", 90), ("1y", "1 year", 365))
+PICO_PER_USD = 10**12
+
+
+class FigureCard(QFrame):
+    """One key figure: a caption, a large value and a line of detail."""
+
+    def __init__(self, object_name: str, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setStyleSheet(f"#{object_name} {{ background: #ffffff; border: 1px solid #e0e0e0; border-radius: 6px; }}")
+        self.caption = QLabel(caption, self)
+        self.caption.setStyleSheet("color: #666666;")
+        self.value = QLabel("…", self)
+        self.value.setObjectName(f"{object_name}_value")
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.7)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.detail = QLabel("", self)
+        self.detail.setObjectName(f"{object_name}_detail")
+        self.detail.setWordWrap(True)
+        self.detail.setStyleSheet("color: #555555;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 10)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.detail)
+        layout.addStretch(1)
+
+    def set(self, value: str, detail: str) -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+
+
+def _split(estimated: int, reported: int, unpriced: int) -> str:
+    parts = [f"estimated {usd(estimated)}"]
+    if reported:
+        parts.append(f"reported {usd(reported)}")
+    if unpriced:
+        parts.append(f"{unpriced} unpriced record{'s' if unpriced != 1 else ''}")
+    return " · ".join(parts)
+
+
+def budget_pico(budget: Decimal | None) -> int | None:
+    return None if budget is None else int(budget * PICO_PER_USD)
+
+
+class OverviewPage(Page):
+    """Signals: add_key_requested() from the first-run panel."""
+
+    title = "Overview"
+    add_key_requested = Signal()
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(services, "page_overview", parent)
+        self.range_name = "30d"
+        self.custom: tuple[date, date] | None = None
+        self.state: LedgerState | None = None
+        self._request = 0
+        self.stack = QStackedWidget(self)
+        self.first_run = FirstRunPanel(self)
+        self.first_run.add_key_requested.connect(self.add_key_requested.emit)
+        self.dashboard = self._build_dashboard()
+        self.stack.addWidget(self.dashboard)
+        self.stack.addWidget(self.first_run)
+        self._layout.addWidget(self.stack, 1)
+
+    def _build_dashboard(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        self.card_today = FigureCard("figure_today", "Today")
+        self.card_month = FigureCard("figure_month", "This month")
+        self.card_run_rate = FigureCard("figure_run_rate", "Month-end run-rate")
+        self.card_budget = FigureCard("figure_budget", "Monthly budget")
+        for k, card in enumerate((self.card_today, self.card_month, self.card_run_rate, self.card_budget)):
+            grid.addWidget(card, 0, k)
+            grid.setColumnStretch(k, 1)
+        layout.addLayout(grid)
+        layout.addLayout(self._build_range_row())
+        self.chart = SpendChart(box)
+        layout.addWidget(self.chart, 1)
+        self.footnote = QLabel("", box)
+        self.footnote.setObjectName("overview_footnote")
+        self.footnote.setWordWrap(True)
+        self.footnote.setStyleSheet("color: #555555;")
+        layout.addWidget(self.footnote)
+        return box
+
+    def _build_range_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.range_group = QButtonGroup(self)
+        self.range_group.setExclusive(True)
+        self.range_buttons: dict[str, QPushButton] = {}
+        for name, label, _days in (*RANGES, ("custom", "Custom…", 0)):
+            button = QPushButton(label, self)
+            button.setObjectName(f"range_{name}")
+            button.setCheckable(True)
+            button.clicked.connect(lambda _checked=False, n=name: self.choose_range(n))
+            self.range_group.addButton(button)
+            self.range_buttons[name] = button
+            row.addWidget(button)
+        self.range_buttons[self.range_name].setChecked(True)
+        row.addStretch(1)
+        self.range_label = QLabel("", self)
+        self.range_label.setObjectName("range_label")
+        self.range_label.setStyleSheet("color: #555555;")
+        row.addWidget(self.range_label)
+        return row
+
+    # -- ranges --------------------------------------------------------------------------------------------------
+
+    def date_range(self) -> tuple[date, date]:
+        if self.range_name == "custom" and self.custom is not None:
+            return self.custom
+        days = {n: d for n, _label, d in RANGES}[self.range_name if self.range_name != "custom" else "30d"]
+        last = self.today()
+        return last - timedelta(days=days - 1), last
+
+    def choose_range(self, name: str) -> None:
+        """Switch the chart to range ``name`` ('7d', '30d', '90d', '1y' or 'custom', which asks for dates)."""
+        if name == "custom":
+            first, last = self.custom or self.date_range()
+            dialog = DateRangeDialog(first, last, self)
+            if self.ask_dates(dialog) is None:
+                self.range_buttons[self.range_name].setChecked(True)
+                return
+            self.custom = dialog.dates()
+        self.range_name = name
+        self.range_buttons[name].setChecked(True)
+        self.load_series()
+
+    def ask_dates(self, dialog: DateRangeDialog) -> tuple[date, date] | None:
+        """Run the custom-range dialog (tests replace this)."""
+        return dialog.dates() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def load_series(self) -> None:
+        first, last = self.date_range()
+        tz = self.services.tz()
+        self._request += 1
+        request = self._request
+        self.range_label.setText(f"{first:%d %b %Y} – {last:%d %b %Y}")
+        self.read(lambda conn: spend_series(conn, first, last, tz),
+                           lambda s: self._series_done(request, s), self._failed)
+
+    def _series_done(self, request: int, series: SpendSeries) -> None:
+        if request != self._request:
+            return  # an older range's answer: a newer one is on its way
+        self.chart.set_series(series)
+        self._set_footnote(series)
+
+    def _set_footnote(self, s: SpendSeries) -> None:
+        notes = []
+        unpriced = sum(s.unpriced_records)
+        if unpriced:
+            notes.append(f"{unpriced} record{'s' if unpriced != 1 else ''} in this range could not be priced "
+                         "(unknown model) and are not in the bars.")
+        if any(p.kind == "reported" for p in s.parts):
+            notes.append("Estimated spend comes from local agent logs; reported spend is what providers billed "
+                         "(placed on its UTC date). The two can cover the same requests, so they are shown apart.")
+        if s.other_currency_lines:
+            notes.append("Some bills are in another currency and are not converted to dollars.")
+        self.footnote.setText(" ".join(notes))
+        self.footnote.setVisible(bool(notes))
+
+    # -- refresh -------------------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        super().refresh()
+        first, last = self.date_range()
+        tz = self.services.tz()
+        now_ms = self.now_ms()
+        budget = budget_pico(self.services.settings.monthly_budget_usd)
+        env, home = dict(os.environ), Path.home()
+        self._request += 1
+        request = self._request
+        self.range_label.setText(f"{first:%d %b %Y} – {last:%d %b %Y}")
+
+        def read(conn: sqlite3.Connection) -> tuple[LedgerState, SpendSeries, SpendSummary]:
+            from tracker.analytics.spend import spend_summary
+
+            return (ledger_state(conn, env, home), spend_series(conn, first, last, tz),
+                    spend_summary(conn, tz, now_ms, budget))
+
+        self.read(read, lambda r: self._refreshed(request, *r), self._failed)
+
+    def _refreshed(self, request: int, state: LedgerState, series: SpendSeries, summary: SpendSummary) -> None:
+        self.notice.hide()
+        self.state = state
+        self.first_run.set_state(state)
+        self.stack.setCurrentWidget(self.first_run if state.empty else self.dashboard)
+        self.set_summary(summary)
+        self._series_done(request, series)
+
+    def set_summary(self, s: SpendSummary) -> None:
+        # A figure that adds the two kinds says so in its caption; the detail line gives each kind.
+        both = " (estimated + reported)"
+        self.card_today.caption.setText("Today" + (both if s.today_reported_pico else " (estimated)"))
+        self.card_today.set(usd(s.today_estimated_pico + s.today_reported_pico),
+                            _split(s.today_estimated_pico, s.today_reported_pico, s.today_unpriced_records))
+        self.card_month.caption.setText("This month" + (both if s.month_reported_pico else " (estimated)"))
+        self.card_month.set(usd(s.month_estimated_pico + s.month_reported_pico),
+                            _split(s.month_estimated_pico, s.month_reported_pico, s.month_unpriced_records))
+        self.card_run_rate.set(usd(s.month_run_rate_pico), "projected month-end spend at this month's pace")
+        if s.budget_pico is None:
+            self.card_budget.set("not set", "Set a monthly budget in Settings to be told at 50%, 80% and 100%.")
+            return
+        spent = s.month_estimated_pico + s.month_reported_pico
+        share = f"{spent * 100 // s.budget_pico}% used" if s.budget_pico else "budget is $0"
+        left = s.budget_pico - spent
+        rest = f"{usd(left)} left" if left >= 0 else f"{usd(-left)} over"
+        self.card_budget.set(usd(s.budget_pico), f"{share} · {rest}")
+        over = s.budget_pico is not None and spent > s.budget_pico
+        self.card_budget.value.setStyleSheet("color: #b3261e;" if over else "")
+
+    def _failed(self, message: str) -> None:
+        if message.startswith("No ledger at"):  # the very first start: the first sync creates it
+            self.first_run.sources_label.setText("Looking for your agents' logs; the ledger is being created…")
+            self.stack.setCurrentWidget(self.first_run)
+            return
+        self.show_error(f"The overview could not be read: {message}")
