@@ -28,6 +28,7 @@ class Settings:
     monthly_budget_usd: Decimal | None = None
     launch_at_login: bool = False
     paused_until_ms: int | None = None
+    hourly_rate_usd: Decimal | None = None  # values an outcome's hours saved (issue 5); None = hours not valued
 
 
 def settings_path(data_dir: Path) -> Path:
@@ -48,15 +49,15 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return value
 
 
-def _budget(value: object) -> Decimal | None:
+def _budget(value: object, name: str = "monthly_budget_usd") -> Decimal | None:
     if value is None:
         return None
     try:
         budget = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError("monthly_budget_usd must be a number of dollars") from None
+        raise ValueError(f"{name} must be a number of dollars") from None
     if not budget.is_finite() or budget < 0:
-        raise ValueError("monthly_budget_usd must be a number of dollars ≥ 0")
+        raise ValueError(f"{name} must be a number of dollars ≥ 0")
     return budget
 
 
@@ -77,6 +78,7 @@ def _from_json(data: object) -> Settings:
     s.launch_at_login = bool(data.get("launch_at_login", False))
     paused = data.get("paused_until_ms")
     s.paused_until_ms = None if paused is None else _check_int("paused_until_ms", paused, 0)
+    s.hourly_rate_usd = _budget(data.get("hourly_rate_usd"), "hourly_rate_usd")
     return s
 
 

@@ -22,6 +22,9 @@ COMMANDS = {
     "account": "tracker.cli.account:account",
     "network-log": "tracker.cli.network_log:network_log",
     "demo": "tracker.cli.demo:demo",
+    "outcome": "tracker.cli.outcome:outcome",
+    "project": "tracker.cli.project:project",
+    "rule": "tracker.cli.rule:rule",
 }
 
 

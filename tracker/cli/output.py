@@ -14,11 +14,13 @@ from datetime import date, datetime
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from decimal import Decimal
     from typing import Any, Protocol
 
     from tracker.analytics.reconcile import PairResult, Reconciliation, ReconRow
     from tracker.analytics.reported import ReportedReport, ReportedRow
     from tracker.analytics.reports import Report, ReportRow, Totals
+    from tracker.analytics.value import ValueFigures, ValueReport
 
     class CostView(Protocol):
         """What ``report --cost reported|both`` shows (``tracker.cli.report.CostView``)."""
@@ -339,6 +341,91 @@ def reconcile_csv(rec: Reconciliation) -> str:
     for r in rec.rows:
         d = _recon_row_json(r)
         w.writerow(["" if d[f] is None else d[f] for f in RECONCILE_CSV_FIELDS])
+    return buf.getvalue()
+
+
+# --- value per token dollar (report value) ------------------------------------------------------------------
+# Not on the fast path (it declines ``report value``). Money is an exact decimal string of dollars (``usd_text``),
+# ratios have two places, and a figure that cannot be known (unpriced spend, hours with no rate, nothing to divide
+# by) is null, never 0.
+
+VALUE_SPEND = "estimated (local logs) + reported (billed by provider accounts); unpriced requests are not in it"
+VALUE_NOTES = ("Subscription spend is not tracked yet: spend_usd has no subscription part.",)
+VALUE_FIELDS = ("spend_usd", "estimated_usd", "reported_usd", "unpriced_records", "outcomes", "kept_outcomes",
+                "outcome_value_usd", "hours_saved", "unvalued_hours", "value_per_dollar", "cost_per_outcome",
+                "cost_per_kept_outcome", "spend_without_outcome_usd", "run_rate_usd")
+
+
+def hours_text(hours: Decimal) -> str:
+    """An exact decimal string of hours, without exponent or trailing zeros ("2.5", "10", "0")."""
+    text = format(hours.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def value_figures_json(f: ValueFigures) -> dict[str, Any]:
+    from tracker.analytics.reported import usd_text
+
+    vpd = f.value_per_dollar()
+    per, per_kept = f.cost_per(f.outcomes), f.cost_per(f.kept_outcomes)
+    return {
+        "spend_usd": usd_text(f.spend_pusd) if f.spend_known else None,
+        "estimated_usd": usd_text(f.estimated_pusd),
+        "reported_usd": usd_text(f.reported_pusd),
+        "unpriced_records": f.unpriced_records,
+        "outcomes": f.outcomes,
+        "kept_outcomes": f.kept_outcomes,
+        "outcome_value_usd": usd_text(f.value_pusd) if f.value_known else None,
+        "hours_saved": hours_text(f.hours_saved),
+        "unvalued_hours": hours_text(f.unvalued_hours),
+        "value_per_dollar": None if vpd is None else str(vpd),
+        "cost_per_outcome": None if per is None else usd_text(per),
+        "cost_per_kept_outcome": None if per_kept is None else usd_text(per_kept),
+        "spend_without_outcome_usd": usd_text(f.without_outcome_pusd),
+        "run_rate_usd": None if f.run_rate_pusd is None else usd_text(f.run_rate_pusd),
+    }
+
+
+def _value_row_json(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
+    d: dict[str, Any] = {rep.by: f.key}
+    if rep.by == "project":
+        d["client"] = f.client
+    d.update(value_figures_json(f))
+    return d
+
+
+def value_json(rep: ValueReport) -> dict[str, Any]:
+    """``report value --format json`` (shape in docs/cli.md)."""
+    from tracker.analytics.reported import usd_text
+
+    return {
+        "report": "value",
+        "by": rep.by,
+        "timezone": rep.timezone,
+        "since": rep.since.isoformat() if rep.since else None,
+        "until": rep.until.isoformat() if rep.until else None,
+        "currency": "USD",
+        "spend": VALUE_SPEND,
+        "hourly_rate_usd": None if rep.hourly_rate_usd is None else format(rep.hourly_rate_usd, "f"),
+        "current_month": rep.current_month,
+        "rows": [_value_row_json(rep, f) for f in rep.rows],
+        "totals": value_figures_json(rep.totals),
+        "no_outcome": [{"project": p, "spend_without_outcome_usd": usd_text(v)} for p, v in rep.no_outcome],
+        "notes": list(VALUE_NOTES),
+    }
+
+
+def value_csv(rep: ValueReport) -> str:
+    """``report value --format csv``: one line per group; an empty cell is null in JSON."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    extra = ["client"] if rep.by == "project" else []
+    w.writerow([rep.by, *extra, *VALUE_FIELDS])
+    for f in rep.rows:
+        d = _value_row_json(rep, f)
+        w.writerow(["" if d[k] is None else d[k] for k in (rep.by, *extra, *VALUE_FIELDS)])
     return buf.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 ``--cost reported|both`` adds what provider accounts billed (``tracker.analytics.reported``), beside the estimate and
 never added to it, and ``report reconcile`` compares the two per UTC day (``tracker.analytics.reconcile``).
+``report value --by month|project|client`` sets spend against the outcomes it bought (``tracker.analytics.value``).
 
 JSON and CSV shapes are documented in docs/cli.md. Tables are drawn with rich (imported only for tables);
 csv, decimal and the domain types are imported only where used, as ``--format json`` is the scripted path
@@ -30,10 +31,12 @@ if TYPE_CHECKING:
     from tracker.analytics.reconcile import Reconciliation, ReconRow
     from tracker.analytics.reported import ReportedReport, ReportedRow
     from tracker.analytics.reports import Report, ReportRow, Totals
+    from tracker.analytics.value import ValueFigures, ValueReport
 
 __all__ = ["TOKEN_FIELDS", "report", "report_csv", "report_json", "usd"]
 
 COST_CHOICES = ("estimated", "reported", "both")
+VALUE_GROUPINGS = ("month", "project", "client")
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -44,7 +47,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 @click.command()
-@click.argument("kind", type=click.Choice((*REPORT_KINDS, "reconcile")), default="daily")
+@click.argument("kind", type=click.Choice((*REPORT_KINDS, "reconcile", "value")), default="daily")
 @click.option("--since", help="First day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--until", help="Last day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--tz", "tz_name", help="IANA time zone that cuts days, e.g. Europe/Paris (default: this machine's).")
@@ -57,13 +60,16 @@ def _parse_date(value: str | None, option: str) -> date | None:
     "--cost", type=click.Choice(COST_CHOICES),
     help="estimated (default): from local logs; reported: what provider accounts billed; both: side by side.",
 )
+@click.option("--by", type=click.Choice(VALUE_GROUPINGS), help="report value: one row per month (default), project "
+              "or client.")
 @click.pass_obj
 def report(  # noqa: PLR0917 (click passes options by keyword)
     ctx: CliContext, kind: str, since: str | None, until: str | None, tz_name: str | None,
-    sources: tuple[str, ...], fmt: str, breakdown: bool, cost: str | None,
+    sources: tuple[str, ...], fmt: str, breakdown: bool, cost: str | None, by: str | None,
 ) -> None:
     """Show usage and cost, grouped by KIND (daily, weekly, monthly, session, project, model), or
-    `reconcile`: what providers billed next to the log estimates, per UTC day.
+    `reconcile`: what providers billed next to the log estimates, per UTC day, or `value`: spend against
+    the outcomes it bought, --by month, project or client.
 
     Costs are estimates from dated price tables (labelled "est."). Models without a known price are
     shown as unpriced, with their tokens, never as $0. --cost reported shows what provider accounts
@@ -79,6 +85,11 @@ def report(  # noqa: PLR0917 (click passes options by keyword)
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     if first and last and first > last:
         raise UserError(f"--since {first} is after --until {last}")
+    if kind == "value":
+        _check_value_options(sources, breakdown, cost)
+        return value_report(ctx, by or "month", tz_name, (first, last), fmt)
+    if by is not None:
+        raise UserError("--by works with `report value` only")
     if kind == "reconcile":
         _check_reconcile_options(tz_name, sources, breakdown, cost)
         return reconcile(ctx, first, last, fmt)
@@ -570,3 +581,131 @@ def _pair_lines(rec: Reconciliation) -> list[str]:
 
 def _span(lo: date | None, hi: date | None) -> str:
     return f"{lo}" if lo == hi else f"{lo} to {hi}"
+
+
+# --- report value ----------------------------------------------------------------------------------------
+
+
+def _check_value_options(sources: tuple[str, ...], breakdown: bool, cost: str | None) -> None:
+    given = [name for name, used in (("--source", bool(sources)), ("--breakdown", breakdown),
+                                     ("--cost", cost is not None)) if used]
+    if given:
+        raise UserError(
+            f"report value takes --by, --since, --until, --tz and --format only (not {', '.join(given)}): "
+            "its spend is always estimated + reported, from every source"
+        )
+
+
+def value_report(ctx: CliContext, by: str, tz_name: str | None, span: tuple[date | None, date | None],
+                 fmt: str) -> None:
+    from tracker.analytics import value
+    from tracker.analytics.periods import BadZoneError, zone
+    from tracker.cli.output import value_csv, value_json
+    from tracker.settings import load_settings
+
+    try:
+        tz = zone(tz_name)
+    except BadZoneError as e:
+        raise UserError(f"--tz: {e}") from None
+    if not ctx.paths.db.exists():
+        raise UserError(f"No ledger at {ctx.paths.db} yet. Run `token-ledger sync` first.")
+    rate = load_settings(ctx.paths.data_dir).hourly_rate_usd
+    query = value.ValueQuery(by, tz, span[0], span[1], value.now_ms(), rate)
+    with ctx.store(create=False) as store:
+        rep = value.build_value_report(store.conn, query)
+    if fmt == "json":
+        sys.stdout.write(dumps(value_json(rep)) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(value_csv(rep))
+    else:
+        print_value_table(rep)
+
+
+def _value_money(pico: int | None, known: bool = True) -> str:
+    if not known:
+        return "unpriced"
+    return reported_money(pico)
+
+
+def _value_cells(f: ValueFigures) -> list[str]:
+    from tracker.cli.output import hours_text
+
+    vpd = f.value_per_dollar()
+    value = _value_money(f.value_pusd) if f.value_known else ""
+    if f.unvalued_hours:
+        value = f"{value} + {hours_text(f.unvalued_hours)} h".removeprefix(" + ")
+    return [
+        reported_money(f.estimated_pusd), reported_money(f.reported_pusd), _value_money(f.spend_pusd, f.spend_known),
+        f"{f.unpriced_records:,}" if f.unpriced_records else "—",
+        f"{f.outcomes:,}", f"{f.kept_outcomes:,}", value or "—",
+        "—" if vpd is None else f"{vpd}×",
+        reported_money(f.cost_per(f.outcomes)), reported_money(f.cost_per(f.kept_outcomes)),
+        reported_money(f.without_outcome_pusd) if f.without_outcome_pusd else "—",
+        reported_money(f.run_rate_pusd),
+    ]
+
+
+_VALUE_COLUMNS = ("Estimated", "Reported", "Spend (est. + rep.)", "Unpriced req.", "Outcomes", "Kept", "Value",
+                  "Value / $", "Cost / outcome", "Cost / kept", "No outcome", "Run-rate")
+
+
+def _value_table(rep: ValueReport) -> Table:
+    from rich.table import Table
+
+    table = Table(title=f"Value per token dollar, by {rep.by} ({rep.timezone})", title_justify="left",
+                  show_footer=True, header_style="bold")
+    table.add_column(rep.by.capitalize(), footer="Total", no_wrap=True)
+    if rep.by == "project":
+        table.add_column("Client", footer="")
+    names = (*_VALUE_COLUMNS[:-1], f"Run-rate {rep.current_month}")
+    for name, total in zip(names, _value_cells(rep.totals), strict=True):
+        table.add_column(name, justify="right", no_wrap=True, footer=total)
+    for f in rep.rows:
+        client = [f.client or "—"] if rep.by == "project" else []
+        table.add_row(f.key, *client, *_value_cells(f))
+    return table
+
+
+def value_notes(rep: ValueReport) -> list[str]:
+    """Plain lines under the value table: what spend is, warnings for spend with no outcome, what is missing."""
+    from tracker.analytics.value import NO_PROJECT
+    from tracker.cli.output import hours_text
+
+    out = ["Spend = estimated (local logs) + reported (billed by provider accounts), added; the two can overlap "
+           "when an account bills calls an agent also logged (`token-ledger report reconcile`). Subscription spend "
+           "is not tracked yet."]
+    for project, pico in rep.no_outcome:
+        who = "spend in no project" if project == NO_PROJECT else f"project {project} spent"
+        out.append(f"Warning: {who} {reported_money(pico)} with no outcome logged.")
+    t = rep.totals
+    if t.unvalued_hours:
+        out.append(f"{hours_text(t.unvalued_hours)} hours saved are not valued: set hourly_rate_usd in the settings "
+                   "to count them at your rate.")
+    elif rep.hourly_rate_usd is not None and t.hours_saved:
+        out.append(f"Hours saved are valued at ${rep.hourly_rate_usd:,.2f} an hour.")
+    if t.unpriced_records:
+        n = t.unpriced_records
+        out.append(f"{n:,} request{'s are' if n != 1 else ' is'} from models with no known price and not in the "
+                   "spend. See `token-ledger prices show MODEL`.")
+    if rep.timezone not in _UTC_NAMES and t.reported_pusd:
+        out.append(f"Reported costs come per UTC day and count on that UTC date ({rep.timezone} does not shift them).")
+    out.append(f"Value counts kept outcomes. Run-rate: {rep.current_month} so far, projected to the month's end.")
+    return out
+
+
+def print_value_table(rep: ValueReport) -> None:
+    from rich.console import Console
+
+    console = Console()
+    if not rep.rows:
+        span = f" from {rep.since or 'the start'} to {rep.until or 'now'}" if rep.since or rep.until else ""
+        console.print(f"No spend or outcomes{span} ({rep.timezone}). Log one with `token-ledger outcome add TITLE`.",
+                      highlight=False)
+    else:
+        table = _value_table(rep)
+        if not console.is_terminal:
+            console = Console(width=max(console.width, _natural_width(table)))  # piped: never cut
+        console.print(table)
+    for line in value_notes(rep):
+        style = "yellow" if line.startswith("Warning:") else None
+        console.print(line, highlight=False, soft_wrap=True, markup=False, style=style)

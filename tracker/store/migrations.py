@@ -461,4 +461,63 @@ def m005_provider_accounts(db: Database) -> None:
     )
 
 
+@migrations(name="m006_outcomes")
+def m006_outcomes(db: Database) -> None:
+    """Outcomes (what the spend bought), projects, clients and the rules that map usage to projects.
+
+    Attribution of usage to projects is computed at read time from ``project_rules`` and the usage's own
+    fields (cwd, account, provider project), never stored per usage row, so a new rule applies to past usage
+    too. Money is pico-USD (exact); hours saved are a decimal string. See docs/outcomes.md and docs/schema.md.
+    """
+    db.execute(
+        """
+        CREATE TABLE clients (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            created_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            client_id INTEGER REFERENCES clients(id),
+            created_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE project_rules (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            kind TEXT NOT NULL CHECK (kind IN ('path_prefix', 'path_glob', 'account', 'api_key_id',
+                                               'openai_project', 'anthropic_workspace')),
+            pattern TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            UNIQUE (kind, pattern)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE outcomes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('shipped_feature', 'bug_fix', 'pr_merged', 'decision', 'automation',
+                                               'document', 'research', 'client_deliverable', 'other')),
+            at_ms INTEGER NOT NULL,
+            project_id INTEGER REFERENCES projects(id),
+            value_pusd INTEGER,
+            hours_saved TEXT,
+            status TEXT NOT NULL DEFAULT 'kept' CHECK (status IN ('kept', 'redone', 'abandoned')),
+            link TEXT,
+            notes TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX outcomes_at ON outcomes(at_ms)")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"

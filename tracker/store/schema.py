@@ -9,5 +9,6 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "m003_fewer_usage_indexes",
     "m004_usage_check_without_in_list",
     "m005_provider_accounts",
+    "m006_outcomes",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)  # also written to PRAGMA user_version
