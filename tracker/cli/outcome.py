@@ -104,6 +104,15 @@ def usd_text(pico: int | None) -> str:
     return exact(pico)
 
 
+def usd_cell(pico: int | None) -> str:
+    """Spend as a table cell ("$1,234.57", "<$0.01"); JSON and CSV keep the exact figure."""
+    if pico is None:
+        return ""
+    from tracker.cli.report import reported_money
+
+    return reported_money(pico)
+
+
 def usd_json(pico: int | None) -> float | None:
     from tracker.cli.output import usd
 
@@ -235,10 +244,10 @@ def list_(  # noqa: PLR0917 (click passes options by keyword)
     records = [_json(o, spend.get(o.id), tz) for o in outcomes]
     rows = [
         [str(o.id), when_text(o.at_ms, tz), o.title, o.kind, o.project or "", o.status, usd_text(o.value_pusd),
-         o.hours_saved or "", usd_text(spend[o.id].attributed_pusd) if o.id in spend else ""]
+         o.hours_saved or "", usd_cell(spend[o.id].attributed_pusd) if o.id in spend else ""]
         for o in outcomes
     ]
-    header = ["Id", "When", "Title", "Kind", "Project", "Status", "Value $", "Hours", "Spend $"]
+    header = ["Id", "When", "Title", "Kind", "Project", "Status", "Value $", "Hours", "Spend"]
     print_rows(fmt, f"Outcomes ({_zone_name(tz)})", header, rows, records=records, fields=_FIELDS)
 
 

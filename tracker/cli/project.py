@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.cli.context import CliContext, UserError
-from tracker.cli.outcome import FORMATS, local_tz, print_rows, read_conn, usd_json, usd_text, write_conn
+from tracker.cli.outcome import FORMATS, local_tz, print_rows, read_conn, usd_cell, usd_json, write_conn
 
 if TYPE_CHECKING:
     from tracker.outcomes import ProjectSummary
@@ -41,11 +41,11 @@ def list_(ctx: CliContext, fmt: str) -> None:
     records = [_json(s) for s in summaries]
     rows = [
         [s.name, s.client or "", "yes" if s.stored else "", str(s.rules) if s.rules else "",
-         usd_text(s.spend.estimated_pusd), usd_text(s.spend.reported_pusd),
+         usd_cell(s.spend.estimated_pusd), usd_cell(s.spend.reported_pusd),
          str(s.spend.unpriced_records) if s.spend.unpriced_records else "", str(s.outcomes)]
         for s in summaries
     ]
-    header = ["Project", "Client", "Stored", "Rules", "Estimated $", "Reported $", "Unpriced", "Outcomes"]
+    header = ["Project", "Client", "Stored", "Rules", "Estimated", "Reported", "Unpriced", "Outcomes"]
     print_rows(fmt, "Projects (all time)", header, rows, records=records, fields=_FIELDS)
 
 
