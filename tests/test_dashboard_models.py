@@ -197,6 +197,8 @@ def test_network_rows_newest_first_and_filtered(ledger: sqlite3.Connection) -> N
     assert [r.provider for r in rows] == ["anthropic", "openai", "openai"]
     assert rows[1].status is None and rows[1].error == "timed out"
     assert len(dash.network_rows(ledger, "openai")) == 2
+    assert dash.network_count(ledger) == 3 and dash.network_count(ledger, "openai") == 2
+    assert [r.ts_ms for r in dash.network_rows(ledger, limit=2)] == [r.ts_ms for r in rows[:2]]
     assert dash.network_providers(ledger) == ["anthropic", "openai"]
 
 
@@ -269,3 +271,20 @@ def test_day_sums_from_the_rollup_equal_the_rows(synthetic: sqlite3.Connection, 
         rows = dash.spend_series(synthetic, first, last, tz, use_rollup=False)
         assert fast == rows
         assert fast.sum("estimated") > 0 and sum(fast.unpriced_records) > 0
+
+
+def test_month_run_rates_per_kind() -> None:
+    from zoneinfo import ZoneInfo
+
+    from tracker.analytics.spend import run_rate
+
+    utc = ZoneInfo("UTC")
+    # 10 days into a 30-day month (Nov 11 00:00 UTC): each kind is projected apart, three times what it is so far
+    now = int(datetime(2026, 11, 11, tzinfo=utc).timestamp() * 1000)
+    assert dash.month_run_rates(5 * 10**12, 7 * 10**12, utc, now) == (15 * 10**12, 21 * 10**12)
+    lo = int(datetime(2026, 11, 1, tzinfo=utc).timestamp() * 1000)
+    hi = int(datetime(2026, 12, 1, tzinfo=utc).timestamp() * 1000)
+    assert sum(dash.month_run_rates(5, 7, utc, now)) == run_rate(12, lo, hi, now)
+    # December rolls over to January
+    dec = int(datetime(2026, 12, 16, 12, tzinfo=utc).timestamp() * 1000)
+    assert dash.month_run_rates(10**12, 0, utc, dec) == (2 * 10**12, 0)

@@ -439,7 +439,7 @@ class _AccountWriter:
             "INSERT INTO accounts (provider, label, base_url, options, created_ms, last_sync_ms, last_status, "
             "last_message) VALUES (?, ?, NULL, ?, ?, ?, 'ok', ?)",
             (self.acc.provider, self.acc.label, options, self.first_day + 9 * 3_600_000, self.now_ms - 4 * 60_000,
-             f"{self.acc.label}: synced (demo data, no key)"),
+             "synced (demo data, no key)"),
         )
         return int(cur.lastrowid or 0)
 

@@ -137,20 +137,22 @@ def test_hover_shows_the_days_figures(home: Home, cli: Any, qtbot: Any, window: 
     assert chart.show_hover_at(day_x(yesterday) + 3600, 0.5)
     text = chart.hover.textItem.toPlainText()
     assert yesterday.strftime("%d %b %Y") in text
-    assert "OpenAI (reported): $2.50" in text and "Total reported: $2.50" in text
+    # each kind with its own total and parts, never a sum of the two
+    assert text.splitlines()[1:] == ["Estimated, left bar: $0.00", "Reported, right bar: $2.50", "  OpenAI: $2.50"]
+    assert "+" not in text and "Total" not in text
     assert not chart.show_hover_at(day_x(today_utc() + timedelta(days=5)), 0.5)
     # the mouse path: a move over the plot shows the box, a move outside hides it
     from PySide6.QtCore import QPointF
 
     vb = chart.plot.getPlotItem().vb
     chart._on_mouse_moved((vb.mapViewToScene(QPointF(day_x(yesterday) + 3600, 0.5)),))
-    assert chart.hover.isVisible() and "OpenAI (reported)" in chart.hover.textItem.toPlainText()
+    assert chart.hover.isVisible() and "  OpenAI: $2.50" in chart.hover.textItem.toPlainText()
     window.grab().save(str(tmp_path / "hover.png"))
     print(f"hover screenshot: {tmp_path / 'hover.png'}")
     chart._on_mouse_moved((QPointF(-50, -50),))
     assert not chart.hover.isVisible()
     three = chart.hover_text(len(chart.series.days) - 4)
-    assert "Unpriced: 1 record" in three and "Claude Code (estimated): $" in three
+    assert "Unpriced: 1 record" in three and "  Claude Code: $" in three
 
 
 def test_usage_filters_change_the_row_count_exactly(home: Home, cli: Any, qtbot: Any, window: Any) -> None:
@@ -272,15 +274,32 @@ def test_network_page_says_when_nothing_was_contacted(home: Home, cli: Any, qtbo
 
 
 def test_network_page_lists_requests_newest_first(home: Home, cli: Any, qtbot: Any, window: Any) -> None:
+    from PySide6.QtCore import Qt
+
     build_ledger(home, cli)
     window.services.data_changed.emit()
     window.show_page("network")
     page = window.pages["network"]
     _loaded(qtbot, lambda: page.model.rowCount() == 3)
     assert [page.model.cell(r, 1).text for r in range(3)] == ["Anthropic", "OpenAI", "OpenAI"]
-    assert page.model.cell(1, 4).text == "no answer" and page.model.cell(1, 8).text == "timed out"
+    assert page.model.cell(1, 3).text == "no answer" and page.model.cell(1, 7).text == "timed out"
+    assert page.model.data(page.model.index(0, 2), Qt.ItemDataRole.ToolTipRole).startswith("GET https://")
+    assert page.count.text() == "3 requests"
     page.provider_combo.setCurrentIndex(page.provider_combo.findData("openai"))
     _loaded(qtbot, lambda: page.model.rowCount() == 2)
+    assert page.count.text() == "2 requests"
+    # every column shows whole at the default width: the path column takes what is left, no horizontal scroll
+    header = page.table.horizontalHeader()
+    assert header.length() <= page.table.viewport().width()
+    assert page.table.columnWidth(6) >= header.sectionSizeHint(6)  # "Duration"
+
+
+def test_network_count_says_when_only_the_latest_are_shown() -> None:
+    from tracker.ui.pages.network import count_text
+
+    assert count_text(1, 1) == "1 request"
+    assert count_text(3, 3) == "3 requests"
+    assert count_text(2000, 2568) == "the latest 2,000 of 2,568 requests"
 
 
 def test_first_run_panel_on_an_empty_ledger(home: Home, cli: Any, qtbot: Any, window: Any, tmp_path: Path) -> None:
@@ -434,3 +453,73 @@ def test_window_remembers_its_geometry(services: Any, qtbot: Any, home: Home) ->
     qtbot.addWidget(second)
     _loaded(qtbot, lambda: second._geometry_restored)
     assert (second.width(), second.height()) == (770, 540)
+
+
+def _series(days: int, parts: dict[tuple[str, str], list[int]]) -> Any:
+    from datetime import date
+
+    last = date(2026, 11, 23)
+    first = last - timedelta(days=days - 1)
+    return dash.SpendSeries(first, last, tuple(first + timedelta(days=k) for k in range(days)),
+                            tuple(dash.SpendPart(kind, name, tuple(v)) for (kind, name), v in parts.items()),
+                            tuple(0 for _ in range(days)))
+
+
+def test_chart_draws_estimated_and_reported_as_two_bars_per_day(qtbot: Any) -> None:
+    from tracker.ui.widgets.chart import SpendChart, day_x
+
+    usd = 10**12
+    chart = SpendChart()
+    qtbot.addWidget(chart)
+    chart.resize(800, 420)
+    chart.show()
+    series = _series(2, {("estimated", "claude_code"): [2 * usd, 1 * usd], ("estimated", "codex"): [3 * usd, 0],
+                         ("reported", "anthropic"): [4 * usd, 0], ("reported", "openai"): [5 * usd, 6 * usd]})
+    chart.set_series(series)
+    bars = chart.bar_stacks()
+    mid = [day_x(d) + 43_200 for d in series.days]
+    w = 0.4 * 86_400
+    # left bar, stacked by source: claude 0..2, codex 2..5 (day 1); right bar, stacked by provider: 0..4, 4..9
+    assert bars["bar estimated claude_code"] == [(mid[0] - 0.21 * 86_400, w, 0, 2), (mid[1] - 0.21 * 86_400, w, 0, 1)]
+    assert bars["bar estimated codex"] == [(mid[0] - 0.21 * 86_400, w, 2, 5), (mid[1] - 0.21 * 86_400, w, 1, 1)]
+    assert bars["bar reported anthropic"] == [(mid[0] + 0.21 * 86_400, w, 0, 4), (mid[1] + 0.21 * 86_400, w, 0, 0)]
+    assert bars["bar reported openai"] == [(mid[0] + 0.21 * 86_400, w, 4, 9), (mid[1] + 0.21 * 86_400, w, 0, 6)]
+    # the two bars of a day stay inside the day and apart from each other
+    assert mid[0] - 0.21 * 86_400 + w / 2 < mid[0] + 0.21 * 86_400 - w / 2
+    # the plot is as tall as the higher bar (9), not as the sum of both (14)
+    top = chart.plot.getPlotItem().vb.viewRange()[1][1]
+    assert 9 < top < 10
+    assert chart.hover_text(0).splitlines() == [
+        "Sun 22 Nov 2026", "Estimated, left bar: $5.00", "  Claude Code: $2.00", "  Codex: $3.00",
+        "Reported, right bar: $9.00", "  Anthropic: $4.00", "  OpenAI: $5.00"]
+    # the legend sits above the plot, one row per kind saying which bar it is
+    qtbot.waitUntil(lambda: chart.legend.height() > 20)
+    assert chart.legend.geometry().bottom() <= chart.plot.geometry().top()
+    assert chart.legend.texts() == [
+        "Estimated (left bar):", "Claude Code", "Codex", "cumulative",
+        "Reported (right bar):", "Anthropic", "OpenAI", "cumulative"]
+    # one kind alone: one bar per day, centred
+    chart.set_series(_series(2, {("estimated", "codex"): [usd, usd]}))
+    assert chart.bar_stacks()["bar estimated codex"][0][:2] == (mid[0], 0.78 * 86_400)
+    assert chart.legend.texts() == ["Estimated:", "Codex", "cumulative"]
+
+
+@pytest.mark.parametrize(("days", "pixels", "step"), [
+    (7, 700, "day"), (30, 700, "week"), (90, 700, "week"), (90, 420, "2weeks"), (365, 700, "month"),
+    (365, 420, "quarter")])
+def test_date_ticks_are_spaced_by_range_and_never_overlap(days: int, pixels: float, step: str) -> None:
+    from datetime import date
+
+    from tracker.ui.widgets.chart import choose_step, labels_fit, tick_days, tick_label
+
+    def width(text: str) -> float:  # about what an 8-9 pt font needs
+        return 6.0 * len(text)
+
+    last = date(2026, 11, 23)
+    first = last - timedelta(days=days - 1)
+    assert choose_step(first, last, pixels, width) == step
+    assert labels_fit(tick_days(first, last, step), step, pixels / days, width)
+    assert tick_label(date(2026, 9, 1), "week") == "Sep 1"
+    assert tick_label(date(2026, 9, 1), "month") == "Sep" and tick_label(date(2027, 1, 1), "month") == "Jan 2027"
+    if step == "week":
+        assert all(d.weekday() == 0 for d in tick_days(first, last, step))

@@ -38,6 +38,21 @@ GROUPINGS = ("day", "model", "project", "session", "source")
 _DAY_MS = 86_400_000
 
 
+# --- key figures ---------------------------------------------------------------------------------------------
+
+
+def month_run_rates(estimated_pico: int, reported_pico: int, tz: tzinfo, now_ms: int) -> tuple[int, int]:
+    """The month-end run-rate of each kind apart, (estimated, reported): this month so far of that kind over the
+    elapsed fraction of the month in ``tz`` (as ``tracker.analytics.spend.run_rate`` does for their sum)."""
+    from tracker.analytics.spend import run_rate
+
+    today = local_date(now_ms, tz)
+    month = today.replace(day=1)
+    following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    lo, hi = local_midnight_ms(month, tz), local_midnight_ms(following, tz)
+    return run_rate(estimated_pico, lo, hi, now_ms), run_rate(reported_pico, lo, hi, now_ms)
+
+
 # --- spend per day -------------------------------------------------------------------------------------------
 
 
@@ -487,6 +502,14 @@ def network_rows(conn: sqlite3.Connection, provider: str | None = None, limit: i
     sql = f"""SELECT ts_ms, provider, method, host, path, status, bytes_sent, bytes_received, duration_ms, error
               FROM network_log {where} ORDER BY ts_ms DESC, id DESC LIMIT ?"""
     return [NetworkRow(*r) for r in conn.execute(sql, [*params, limit])]
+
+
+def network_count(conn: sqlite3.Connection, provider: str | None = None) -> int:
+    """How many requests the network log holds (of one provider): the page shows the newest few of them."""
+    if not _has_table(conn, "network_log"):
+        return 0
+    where, params = ("WHERE provider = ?", [provider]) if provider else ("", [])
+    return int(conn.execute(f"SELECT count(*) FROM network_log {where}", params).fetchone()[0])
 
 
 def network_providers(conn: sqlite3.Connection) -> list[str]:

@@ -25,7 +25,7 @@ from tracker.analytics.dashboard import LocalSource, local_sources
 from tracker.ui.pages import account_jobs as jobs
 from tracker.ui.pages.base import Page, run
 from tracker.ui.widgets.format import when
-from tracker.ui.widgets.table import Cell, RowsModel, fit_columns, fit_rows, make_table
+from tracker.ui.widgets.table import Cell, RowsModel, fit_columns, make_table
 
 if TYPE_CHECKING:
     import sqlite3
@@ -148,7 +148,7 @@ class AccountsPage(Page):
         self._layout.addLayout(buttons)
         self.accounts_model = RowsModel(["Provider", "Name", "API address", "Last sync", "State"], self)
         self.accounts_table = make_table(self.accounts_model, "accounts_table", self)
-        self._layout.addWidget(self.accounts_table)
+        self._layout.addWidget(self.accounts_table, 3)
         self.accounts_empty = QLabel("No provider accounts yet. Add one to fetch what OpenAI, Anthropic, OpenRouter, "
                                      "DeepSeek or Moonshot report about your usage and bills.", self)
         self.accounts_empty.setObjectName("accounts_empty")
@@ -157,8 +157,7 @@ class AccountsPage(Page):
         self._layout.addWidget(_section("Local sources"))
         self.sources_model = RowsModel(["Source", "Folders", "Files found", "Records", "Last import"], self)
         self.sources_table = make_table(self.sources_model, "sources_table", self)
-        self._layout.addWidget(self.sources_table)
-        self._layout.addStretch(1)
+        self._layout.addWidget(self.sources_table, 2)
         self.accounts_table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
 
@@ -197,15 +196,13 @@ class AccountsPage(Page):
             info = PROVIDERS.get(a.provider)
             rows.append([Cell(info.label if info else a.provider), Cell(a.label), Cell(a.base_url or "default"),
                          Cell(when(a.last_sync_ms, tz), a.last_sync_ms or 0),
-                         Cell(a.state(), problem=a.last_status == "error")])
+                         Cell(a.state(), problem=a.last_status == "error", tooltip=a.state())])
         self.accounts_model.set_rows(rows)
         self.accounts_table.setVisible(bool(accounts))
         self.accounts_empty.setVisible(not accounts)
-        fit_columns(self.accounts_table, 480)
-        fit_rows(self.accounts_table)
+        fit_columns(self.accounts_table, 260, stretch=4)
         self.sources_model.set_rows([_source_row(s, tz) for s in sources])
-        fit_columns(self.sources_table, 520)
-        fit_rows(self.sources_table, 2, 6)
+        fit_columns(self.sources_table, 520, stretch=1)
         self._selection_changed()
 
     def _failed(self, message: str) -> None:

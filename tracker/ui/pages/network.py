@@ -1,4 +1,4 @@
-"""The network log page: every request Token Ledger made to a provider (time, provider, host, path, status,
+"""The network log page: every request Token Ledger made to a provider (time, provider, host and path, status,
 bytes, duration, error), newest first, with a filter by provider. Never a key or a query string: the log holds
 neither (see docs/schema.md)."""
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from tracker.analytics.dashboard import NetworkRow, network_providers, network_rows
+from tracker.analytics.dashboard import NetworkRow, network_count, network_providers, network_rows
 from tracker.analytics.reported import PROVIDER_LABELS
 from tracker.ui.pages.base import Page
 from tracker.ui.widgets.format import size, when
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 EMPTY_TEXT = ("Nothing has been contacted yet. Token Ledger makes network requests only to the provider accounts "
               "you add (and when you test a key); each one is listed here.")
-HEADINGS = ["Time", "Provider", "Host", "Path", "Status", "Sent", "Received", "Duration", "Error"]
+LIMIT = 2000  # rows shown: the newest ones
+# No Host column: the provider names it and the request's tooltip gives the whole address; the columns then fit
+# the window's default width with the request whole or nearly.
+HEADINGS = ["Time", "Provider", "Request", "Status", "Sent", "Received", "Duration", "Error"]
 
 
 class NetworkPage(Page):
@@ -48,6 +51,7 @@ class NetworkPage(Page):
         self.model = RowsModel(HEADINGS, self)
         self.table = make_table(self.model, "network_table", self)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a cut path keeps its endpoint's name
         self._layout.addWidget(self.table, 1)
         self.empty = QLabel(EMPTY_TEXT, self)
         self.empty.setObjectName("network_empty")
@@ -65,13 +69,13 @@ class NetworkPage(Page):
         self._request += 1
         request = self._request
 
-        def read(conn: sqlite3.Connection) -> tuple[list[str], list[NetworkRow]]:
-            return network_providers(conn), network_rows(conn, provider)
+        def read(conn: sqlite3.Connection) -> tuple[list[str], list[NetworkRow], int]:
+            return network_providers(conn), network_rows(conn, provider, LIMIT), network_count(conn, provider)
 
         self.read(read, lambda r: self._loaded(request, *r),
                            lambda m: self.show_error(f"The network log could not be read: {m}"))
 
-    def _loaded(self, request: int, providers: list[str], rows: list[NetworkRow]) -> None:
+    def _loaded(self, request: int, providers: list[str], rows: list[NetworkRow], total: int) -> None:
         if request != self._request:
             return
         self.notice.hide()
@@ -83,8 +87,9 @@ class NetworkPage(Page):
         nothing = not rows and self.provider_combo.currentData() is None
         self.table.setVisible(not nothing)
         self.empty.setVisible(nothing)
-        self.count.setText("" if nothing else f"{len(rows)} request{'s' if len(rows) != 1 else ''}")
-        fit_columns(self.table)
+        self.count.setText("" if nothing else count_text(len(rows), total))
+        fit_columns(self.table, 320, stretch=2)
+        self.table.setColumnWidth(7, min(self.table.columnWidth(7), 120))  # a long error is elided: see its tooltip
 
     def _set_providers(self, providers: list[str]) -> None:
         current = self.provider_combo.currentData()
@@ -100,15 +105,23 @@ class NetworkPage(Page):
         self.provider_combo.blockSignals(False)
 
 
+def count_text(shown: int, total: int) -> str:
+    """"3 requests", or "the latest 2,000 of 2,568 requests" when the log holds more than is shown."""
+    if shown >= total:
+        return f"{shown:,} request{'s' if shown != 1 else ''}"
+    return f"the latest {shown:,} of {total:,} requests"
+
+
 def _row(r: NetworkRow, tz: tzinfo) -> list[Cell]:
     failed = r.error is not None or r.status is None or r.status >= 400
     status = "no answer" if r.status is None else str(r.status)
     return [
         Cell(when(r.ts_ms, tz, seconds=True), r.ts_ms),
-        Cell(PROVIDER_LABELS.get(r.provider, r.provider)), Cell(r.host), Cell(f"{r.method} {r.path}", r.path),
+        Cell(PROVIDER_LABELS.get(r.provider, r.provider)),
+        Cell(f"{r.method} {r.path}", r.path, tooltip=f"{r.method} https://{r.host}{r.path}"),
         Cell(status, r.status if r.status is not None else -1, align_right=True, problem=failed),
         Cell(size(r.bytes_sent), r.bytes_sent, align_right=True),
         Cell(size(r.bytes_received), r.bytes_received, align_right=True),
         Cell(f"{r.duration_ms:,} ms", r.duration_ms, align_right=True),
-        Cell(r.error or "", problem=bool(r.error)),
+        Cell(r.error or "", problem=bool(r.error), tooltip=r.error),
     ]

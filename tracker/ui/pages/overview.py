@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -22,12 +23,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from tracker.analytics.dashboard import LedgerState, SpendSeries, ledger_state, spend_series
+from tracker.analytics.dashboard import LedgerState, SpendSeries, ledger_state, month_run_rates, spend_series
 from tracker.ui.pages.base import Page
 from tracker.ui.pages.first_run import FirstRunPanel
 from tracker.ui.widgets.chart import SpendChart
@@ -45,7 +47,8 @@ PICO_PER_USD = 10**12
 
 
 class FigureCard(QFrame):
-    """One key figure: a caption, a large value and a line of detail."""
+    """One key figure: a caption, up to two large values each with its own kind ("estimated", "reported") next
+    to it, in the same size so neither reads as the headline, and a line of detail."""
 
     def __init__(self, object_name: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,36 +56,71 @@ class FigureCard(QFrame):
         self.setStyleSheet(f"#{object_name} {{ background: #ffffff; border: 1px solid #e0e0e0; border-radius: 6px; }}")
         self.caption = QLabel(caption, self)
         self.caption.setStyleSheet("color: #666666;")
-        self.value = QLabel("…", self)
-        self.value.setObjectName(f"{object_name}_value")
-        font = self.value.font()
-        font.setPointSizeF(font.pointSizeF() * 1.7)
-        font.setBold(True)
-        self.value.setFont(font)
+        self.value, self.value_kind = self._figure(f"{object_name}_value")
+        self.second, self.second_kind = self._figure(f"{object_name}_second")
         self.detail = QLabel("", self)
         self.detail.setObjectName(f"{object_name}_detail")
         self.detail.setWordWrap(True)
         self.detail.setStyleSheet("color: #555555;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 10)
-        layout.setSpacing(2)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.value)
-        layout.addWidget(self.detail)
-        layout.addStretch(1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 8, 12, 10)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.caption, 0, 0, 1, 2)
+        grid.addWidget(self.value, 1, 0)
+        grid.addWidget(self.value_kind, 1, 1)
+        grid.addWidget(self.second, 2, 0)
+        grid.addWidget(self.second_kind, 2, 1)
+        grid.addWidget(self.detail, 3, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(4, 1)
 
-    def set(self, value: str, detail: str) -> None:
+    def _figure(self, name: str) -> tuple[QLabel, QLabel]:
+        value = QLabel("…", self)
+        value.setObjectName(name)
+        font = value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        value.setFont(font)
+        kind = QLabel("", self)
+        kind.setObjectName(f"{name}_kind")
+        kind.setStyleSheet("color: #555555;")
+        return value, kind
+
+    def set(self, value: str, detail: str, kind: str = "", second: tuple[str, str] | None = None) -> None:
+        """Show ``value`` (labelled ``kind``), and ``second`` = (value, kind) under it when given."""
         self.value.setText(value)
+        self.value_kind.setText(kind)
+        # An unused row is left empty rather than hidden: hiding these labels made PySide6 6.12 abort at exit
+        # ("bool_dealloc" while collecting garbage), and an empty row keeps the cards of a row aligned anyway.
+        self.second.setText(second[0] if second else "")
+        self.second_kind.setText(second[1] if second else "")
+        for label in (self.second, self.second_kind):  # no gap for an empty row
+            label.setMaximumHeight(16_777_215 if second else 0)
         self.detail.setText(detail)
 
+    def texts(self) -> list[str]:
+        """The figures as read: "$5.68 estimated", "$9.85 reported" (for tests and screen readers alike)."""
+        out = [f"{self.value.text()} {self.value_kind.text()}".strip()]
+        if self.second.text():
+            out.append(f"{self.second.text()} {self.second_kind.text()}".strip())
+        return out
 
-def _split(estimated: int, reported: int, unpriced: int) -> str:
-    parts = [f"estimated {usd(estimated)}"]
-    if reported:
-        parts.append(f"reported {usd(reported)}")
-    if unpriced:
-        parts.append(f"{unpriced} unpriced record{'s' if unpriced != 1 else ''}")
-    return " · ".join(parts)
+
+def _pair(estimated: int, reported: int, both: bool) -> tuple[str, str, tuple[str, str] | None]:
+    """A card's figures: estimated, and reported under it when there is any reported spend."""
+    return usd(estimated), "estimated", (usd(reported), "reported") if both else None
+
+
+def _unpriced(n: int) -> str:
+    return f"{n} unpriced record{'s' if n != 1 else ''} not counted" if n else ""
+
+
+def range_text(first: date, last: date) -> str:
+    """"25 Oct – 23 Nov 2026", with both years only when they differ."""
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
 
 
 def budget_pico(budget: Decimal | None) -> int | None:
@@ -114,15 +152,17 @@ class OverviewPage(Page):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
-        grid = QGridLayout()
+        self.cards_grid = grid = QGridLayout()
         grid.setSpacing(10)
         self.card_today = FigureCard("figure_today", "Today")
         self.card_month = FigureCard("figure_month", "This month")
         self.card_run_rate = FigureCard("figure_run_rate", "Month-end run-rate")
         self.card_budget = FigureCard("figure_budget", "Monthly budget")
-        for k, card in enumerate((self.card_today, self.card_month, self.card_run_rate, self.card_budget)):
-            grid.addWidget(card, 0, k)
-            grid.setColumnStretch(k, 1)
+        self.cards = (self.card_today, self.card_month, self.card_run_rate, self.card_budget)
+        for card in self.cards:
+            card.setMinimumWidth(60)  # the page decides how many cards share a row (see resizeEvent)
+        self.card_columns = 0
+        self._place_cards(4)
         layout.addLayout(grid)
         layout.addLayout(self._build_range_row())
         self.chart = SpendChart(box)
@@ -134,6 +174,28 @@ class OverviewPage(Page):
         layout.addWidget(self.footnote)
         return box
 
+    def _place_cards(self, columns: int) -> None:
+        """Lay the four cards out in rows of ``columns`` (4, or 2 in a narrow window so no figure is cut)."""
+        if columns == self.card_columns:
+            return
+        self.card_columns = columns
+        for card in self.cards:
+            self.cards_grid.removeWidget(card)
+        for k, card in enumerate(self.cards):
+            self.cards_grid.addWidget(card, k // columns, k % columns)
+        for k in range(4):
+            self.cards_grid.setColumnStretch(k, 1 if k < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_cards()
+
+    def _fit_cards(self) -> None:
+        """Four cards in a row when their figures fit side by side, else two rows of two."""
+        needed = sum(card.sizeHint().width() for card in self.cards) + 3 * self.cards_grid.spacing()
+        available = self.width() - self._layout.contentsMargins().left() - self._layout.contentsMargins().right()
+        self._place_cards(4 if available >= needed else 2)
+
     def _build_range_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(6)
@@ -144,6 +206,9 @@ class OverviewPage(Page):
             button = QPushButton(label, self)
             button.setObjectName(f"range_{name}")
             button.setCheckable(True)
+            # As wide as the text needs (the style's minimum would push a narrow window's page off screen).
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(label) + 28)
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _checked=False, n=name: self.choose_range(n))
             self.range_group.addButton(button)
             self.range_buttons[name] = button
@@ -187,7 +252,7 @@ class OverviewPage(Page):
         tz = self.services.tz()
         self._request += 1
         request = self._request
-        self.range_label.setText(f"{first:%d %b %Y} – {last:%d %b %Y}")
+        self.range_label.setText(range_text(first, last))
         self.read(lambda conn: spend_series(conn, first, last, tz),
                            lambda s: self._series_done(request, s), self._failed)
 
@@ -205,7 +270,8 @@ class OverviewPage(Page):
                          "(unknown model) and are not in the bars.")
         if any(p.kind == "reported" for p in s.parts):
             notes.append("Estimated spend comes from local agent logs; reported spend is what providers billed "
-                         "(placed on its UTC date). The two can cover the same requests, so they are shown apart.")
+                         "(placed on its UTC date). The two can cover the same requests, so they are never added "
+                         "up: each day has one bar of each.")
         if s.other_currency_lines:
             notes.append("Some bills are in another currency and are not converted to dollars.")
         self.footnote.setText(" ".join(notes))
@@ -222,34 +288,40 @@ class OverviewPage(Page):
         env, home = dict(os.environ), Path.home()
         self._request += 1
         request = self._request
-        self.range_label.setText(f"{first:%d %b %Y} – {last:%d %b %Y}")
+        self.range_label.setText(range_text(first, last))
 
-        def read(conn: sqlite3.Connection) -> tuple[LedgerState, SpendSeries, SpendSummary]:
+        def read(conn: sqlite3.Connection) -> tuple[LedgerState, SpendSeries, SpendSummary, tuple[int, int]]:
             from tracker.analytics.spend import spend_summary
 
-            return (ledger_state(conn, env, home), spend_series(conn, first, last, tz),
-                    spend_summary(conn, tz, now_ms, budget))
+            summary = spend_summary(conn, tz, now_ms, budget)
+            rates = month_run_rates(summary.month_estimated_pico, summary.month_reported_pico, tz, now_ms)
+            return ledger_state(conn, env, home), spend_series(conn, first, last, tz), summary, rates
 
         self.read(read, lambda r: self._refreshed(request, *r), self._failed)
 
-    def _refreshed(self, request: int, state: LedgerState, series: SpendSeries, summary: SpendSummary) -> None:
+    def _refreshed(self, request: int, state: LedgerState, series: SpendSeries, summary: SpendSummary,
+                   run_rates: tuple[int, int]) -> None:
         self.notice.hide()
         self.state = state
         self.first_run.set_state(state)
         self.stack.setCurrentWidget(self.first_run if state.empty else self.dashboard)
-        self.set_summary(summary)
+        self.set_summary(summary, run_rates)
         self._series_done(request, series)
 
-    def set_summary(self, s: SpendSummary) -> None:
-        # A figure that adds the two kinds says so in its caption; the detail line gives each kind.
-        both = " (estimated + reported)"
-        self.card_today.caption.setText("Today" + (both if s.today_reported_pico else " (estimated)"))
-        self.card_today.set(usd(s.today_estimated_pico + s.today_reported_pico),
-                            _split(s.today_estimated_pico, s.today_reported_pico, s.today_unpriced_records))
-        self.card_month.caption.setText("This month" + (both if s.month_reported_pico else " (estimated)"))
-        self.card_month.set(usd(s.month_estimated_pico + s.month_reported_pico),
-                            _split(s.month_estimated_pico, s.month_reported_pico, s.month_unpriced_records))
-        self.card_run_rate.set(usd(s.month_run_rate_pico), "projected month-end spend at this month's pace")
+    def set_summary(self, s: SpendSummary, run_rates: tuple[int, int]) -> None:
+        """Fill the cards. Estimated and reported are two figures of equal weight, never one sum: they can cover
+        the same requests. ``run_rates`` is the month-end run-rate of each kind (estimated, reported)."""
+        self._fill_cards(s, run_rates, bool(s.month_reported_pico or s.today_reported_pico))
+        self._fit_cards()  # wider figures may no longer fit four to a row
+
+    def _fill_cards(self, s: SpendSummary, run_rates: tuple[int, int], both: bool) -> None:
+        value, kind, second = _pair(s.today_estimated_pico, s.today_reported_pico, both)
+        self.card_today.set(value, _unpriced(s.today_unpriced_records), kind, second)
+        value, kind, second = _pair(s.month_estimated_pico, s.month_reported_pico, both)
+        self.card_month.set(value, _unpriced(s.month_unpriced_records), kind, second)
+        value, kind, second = _pair(*run_rates, both)
+        self.card_run_rate.set(value, "at this month's pace", kind, second)
+        self.card_budget.value.setStyleSheet("")
         if s.budget_pico is None:
             self.card_budget.set("not set", "Set a monthly budget in Settings to be told at 50%, 80% and 100%.")
             return
@@ -257,9 +329,10 @@ class OverviewPage(Page):
         share = f"{spent * 100 // s.budget_pico}% used" if s.budget_pico else "budget is $0"
         left = s.budget_pico - spent
         rest = f"{usd(left)} left" if left >= 0 else f"{usd(-left)} over"
-        self.card_budget.set(usd(s.budget_pico), f"{share} · {rest}")
-        over = s.budget_pico is not None and spent > s.budget_pico
-        self.card_budget.value.setStyleSheet("color: #b3261e;" if over else "")
+        counts = "of estimated + reported spend" if both else "of estimated spend"
+        self.card_budget.set(usd(s.budget_pico), f"{share} · {rest}, counting {counts}")
+        if spent > s.budget_pico:
+            self.card_budget.value.setStyleSheet("color: #b3261e;")
 
     def _failed(self, message: str) -> None:
         if message.startswith("No ledger at"):  # the very first start: the first sync creates it

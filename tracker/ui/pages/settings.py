@@ -10,7 +10,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -74,15 +74,23 @@ class SettingsPage(Page):
         self.zone.setMinimumWidth(240)
         self.launch = QCheckBox("Start Token Ledger when I log in", self)
         self.launch.setObjectName("setting_launch_at_login")
-        self.data_dir = QLabel(str(services.paths.data_dir), self)
+        # A read-only line: the whole path on one line (never wrapped mid-word), selectable and copyable.
+        self.data_dir = QLineEdit(str(services.paths.data_dir), self)
         self.data_dir.setObjectName("setting_data_dir")
-        self.data_dir.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.data_dir.setReadOnly(True)
+        self.data_dir.setToolTip(str(services.paths.data_dir))
+        # Wide enough for the whole path where the window allows; a longer one scrolls in the field.
+        path_width = self.data_dir.fontMetrics().horizontalAdvance(self.data_dir.text())
+        self.data_dir.setMinimumWidth(min(path_width + 16, 520))
+        self.data_dir.setFrame(False)
+        self.data_dir.setStyleSheet("background: transparent;")
+        self.data_dir.setCursorPosition(0)
         self.open_folder = QPushButton("Open folder", self)
         self.open_folder.setObjectName("open_data_folder")
         self.open_folder.clicked.connect(self.open_data_folder)
         folder_row = QHBoxLayout()
-        folder_row.addWidget(self.data_dir)
-        folder_row.addSpacing(12)
+        folder_row.addWidget(self.data_dir, 1)
+        folder_row.addSpacing(6)
         folder_row.addWidget(self.open_folder)
         form.addRow("Check provider accounts every", self.interval)
         form.addRow("New accounts fetch the last", self.backfill)

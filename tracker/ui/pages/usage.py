@@ -200,7 +200,8 @@ class UsagePage(Page):
         self.model.set_lines(lines, GROUP_LABELS[f.group_by])
         if header.sortIndicatorSection() >= 0:
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        fit_columns(self.table, 420)
+        # The column of names takes the room left: the group (model, project, session) or, by day, the origin.
+        fit_columns(self.table, 420, stretch=1 if f.group_by in ("day", "source") else 0)
         self.status.setText(_status(lines))
 
     def _failed(self, message: str) -> None:

@@ -1,5 +1,9 @@
-"""The overview's chart: spend per day as stacked bars (one colour per source or provider), cumulative lines on a
-second axis, dates along the bottom, and the day's figures next to the mouse.
+"""The overview's chart: spend per day as two bars side by side, the left stacked by source (estimated, from
+local logs) and the right stacked by provider (reported, what providers billed), cumulative lines on a second
+axis, dates along the bottom, a legend above the plot and the day's figures next to the mouse.
+
+The two kinds get two bars, never one: they can describe the same requests (Claude Code on an API key also shows
+on the Anthropic bill), so one bar of estimated + reported would count money twice.
 
 Bars are placed at each local date's midnight *as if it were UTC* and the date axis runs in UTC, so the axis
 shows the dashboard zone's dates whatever the machine's own zone. Dollars become floats only here, to draw;
@@ -8,14 +12,17 @@ the figures in the hover text are formatted from the exact integers.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from tracker.analytics.dashboard import SpendSeries
+from tracker.analytics.dashboard import SOURCE_LABELS, SpendPart, SpendSeries
+from tracker.analytics.reported import PROVIDER_LABELS
 from tracker.ui.widgets.format import usd
 
 _DAY_S = 86_400
@@ -33,11 +40,19 @@ COLOURS = {
 _FALLBACK = ("#c2185b", "#7cb342", "#f9a825", "#5d4037")
 _CUMULATIVE = {"estimated": "#6d4c41", "reported": "#1a3e8a"}
 _AXIS = "#444444"
+KINDS = ("estimated", "reported")
+BAR_WIDTH = 0.4  # of a day, each bar when a day has two; one kind alone gets one wider bar
+_SINGLE_WIDTH = 0.78
+SIDE = {"estimated": "left", "reported": "right"}
 
 
 def day_x(d: date) -> float:
     """The x of a local date: its midnight as a UTC timestamp in seconds (see the module docstring)."""
     return float((d - _EPOCH).days * _DAY_S)
+
+
+def _x_date(x: float) -> date:
+    return _EPOCH + timedelta(days=int(x // _DAY_S))
 
 
 class DollarAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no type hints
@@ -48,15 +63,181 @@ class DollarAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no type 
         return [f"${v * scale:,.2f}" if cents else f"${v * scale:,.0f}" for v in values]
 
 
+# Tick steps, finest first.
+STEPS = ("day", "2days", "week", "2weeks", "month", "quarter", "year")
+_TICK_GAP_PX = 14.0  # at least this much space between two labels
+
+
+def tick_days(first: date, last: date, step: str) -> list[date]:
+    """The labelled dates from ``first`` to ``last`` for ``step``: every day, every other day, Mondays, every
+    other Monday, the 1st of each month, of each quarter, or January 1st."""
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    if step == "day":
+        return days
+    if step == "2days":
+        return days[::2]
+    if step in ("week", "2weeks"):
+        mondays = [d for d in days if d.weekday() == 0]
+        return mondays if step == "week" else mondays[::2]
+    if step == "month":
+        return [d for d in days if d.day == 1]
+    if step == "quarter":
+        return [d for d in days if d.day == 1 and d.month in (1, 4, 7, 10)]
+    return [d for d in days if d.day == 1 and d.month == 1]
+
+
+def tick_label(d: date, step: str) -> str:
+    if step in ("month", "quarter"):
+        return f"{d:%b %Y}" if d.month == 1 else f"{d:%b}"
+    if step == "year":
+        return f"{d:%Y}"
+    return f"{d:%b} {d.day}"
+
+
+def labels_fit(ticks: list[date], step: str, px_per_day: float, width: Callable[[str], float]) -> bool:
+    """Whether the labels of ``ticks`` (each centred under its day) leave a gap between every two neighbours."""
+    widths = [width(tick_label(d, step)) for d in ticks]
+    return all((ticks[i + 1] - ticks[i]).days * px_per_day >= (widths[i] + widths[i + 1]) / 2 + _TICK_GAP_PX
+               for i in range(len(ticks) - 1))
+
+
+def choose_step(first: date, last: date, pixels: float, width: Callable[[str], float]) -> str:
+    """The finest step whose labels fit in an axis ``pixels`` wide without overlapping; the coarsest else."""
+    px_per_day = pixels / ((last - first).days + 1)
+    for step in STEPS:
+        if labels_fit(tick_days(first, last, step), step, px_per_day, width):
+            return step
+    return STEPS[-1]
+
+
+class DayAxis(pg.AxisItem):  # type: ignore[misc]
+    """Dates under the bars, one level of ticks only, spaced by the range and the axis' width so labels never
+    overlap: days for a week, Mondays ("Sep 1") for a month or a quarter, months for a year."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.step = "day"
+
+    def _label_width(self, text: str) -> float:
+        return float(QFontMetrics(self.style.get("tickFont") or QFont()).horizontalAdvance(text))
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        first, last = _x_date(minVal + _DAY_S / 2), _x_date(maxVal - _DAY_S / 2)
+        if last < first or size <= 0:
+            return []
+        self.step = choose_step(first, last, size, self._label_width)
+        # A label sits under the middle of its day, between the day's two bars.
+        return [(float(_DAY_S), [day_x(d) + _DAY_S / 2 for d in tick_days(first, last, self.step)])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [tick_label(_x_date(v), self.step) for v in values]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    kind: str
+    text: str
+    colour: str
+    line: bool = False  # a dashed cumulative line rather than a bar
+
+
+def legend_entries(series: SpendSeries) -> list[LegendEntry]:
+    """What the legend row names, per kind: its parts, then its cumulative line."""
+    out = []
+    for kind in KINDS:
+        parts = [p for p in series.parts if p.kind == kind]
+        for k, p in enumerate(parts):
+            out.append(LegendEntry(kind, _name(p), _colour(p, k)))
+        if parts:
+            out.append(LegendEntry(kind, "cumulative", _CUMULATIVE[kind], line=True))
+    return out
+
+
+def _name(part: SpendPart) -> str:
+    """A part's name without its kind ("Claude Code", "OpenAI"): it is shown under its kind."""
+    return (SOURCE_LABELS if part.kind == "estimated" else PROVIDER_LABELS).get(part.name, part.name)
+
+
+def _colour(part: SpendPart, k: int) -> str:
+    return COLOURS.get((part.kind, part.name), _FALLBACK[k % len(_FALLBACK)])
+
+
+class ChartLegend(QWidget):
+    """The legend, as rows above the plot (never over the bars): one row per kind, saying which bar it is."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chart_legend")
+        # Never wider than the chart: with many providers in a narrow window the row is cut, not the window.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(4, 0, 4, 0)
+        self._layout.setSpacing(2)
+        self.rows: list[QWidget] = []
+
+    def set_entries(self, entries: list[LegendEntry], both: bool) -> None:
+        for row in self.rows:
+            row.deleteLater()
+        self.rows = []
+        for kind in KINDS:
+            mine = [e for e in entries if e.kind == kind]
+            if not mine:
+                continue
+            row = QWidget(self)
+            row.setObjectName(f"legend_{kind}")
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(6)
+            head = f"{kind.capitalize()} ({SIDE[kind]} bar):" if both else f"{kind.capitalize()}:"
+            title = QLabel(head, row)
+            title.setStyleSheet("color: #333333; font-weight: bold;")
+            layout.addWidget(title)
+            for e in mine:
+                layout.addWidget(_swatch(e, row))
+                text = QLabel(e.text, row)
+                text.setStyleSheet("color: #333333;")
+                layout.addWidget(text)
+                layout.addSpacing(6)
+            layout.addStretch(1)
+            self._layout.addWidget(row)
+            self.rows.append(row)
+
+    def texts(self) -> list[str]:
+        """Every label of the legend, in order (for tests)."""
+        return [w.text() for row in self.rows for w in row.findChildren(QLabel) if w.text()]
+
+
+def _swatch(e: LegendEntry, parent: QWidget) -> QLabel:
+    """A small picture of a bar (a filled square) or of a cumulative line (a dashed stroke)."""
+    box = QLabel(parent)
+    pixmap = QPixmap(22 if e.line else 12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    colour = QColor(e.colour)
+    if e.line:
+        painter.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
+        painter.drawLine(0, 6, 22, 6)
+    else:
+        painter.setPen(QPen(colour.darker(115), 1))
+        painter.setBrush(colour)
+        painter.drawRect(0, 0, 11, 11)
+    painter.end()
+    box.setPixmap(pixmap)
+    box.setFixedSize(pixmap.size())
+    return box
+
+
 class SpendChart(QWidget):
-    """Stacked daily spend with cumulative lines; ``set_series`` replaces what is drawn."""
+    """Daily spend, estimated and reported as two stacked bars per day, with cumulative lines; ``set_series``
+    replaces what is drawn."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("spend_chart")
         self.series: SpendSeries | None = None
+        self.legend = ChartLegend(self)
         self.plot = pg.PlotWidget(background="w", axisItems={
-            "bottom": pg.DateAxisItem(utcOffset=0), "left": DollarAxis("left"), "right": DollarAxis("right")})
+            "bottom": DayAxis(), "left": DollarAxis("left"), "right": DollarAxis("right")})
         self.plot.setObjectName("spend_plot")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -70,7 +251,6 @@ class SpendChart(QWidget):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(_AXIS))
             axis.setTextPen(pg.mkPen(_AXIS))
-        self.legend = item.addLegend(offset=(8, 8), labelTextColor=_AXIS, brush=pg.mkBrush(255, 255, 255, 210))
         self._cum_view = pg.ViewBox()
         item.scene().addItem(self._cum_view)
         item.getAxis("right").linkToView(self._cum_view)
@@ -92,13 +272,29 @@ class SpendChart(QWidget):
         self._mouse = pg.SignalProxy(item.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(4)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
 
     def _sync_views(self) -> None:
         self._cum_view.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
         self._cum_view.linkedViewChanged(self.plot.getPlotItem().vb, self._cum_view.XAxis)
 
     # -- data ----------------------------------------------------------------------------------------------------
+
+    def kinds(self) -> list[str]:
+        """The kinds drawn ('estimated', 'reported'), in bar order (left, right)."""
+        s = self.series
+        return [] if s is None else [k for k in KINDS if any(p.kind == k for p in s.parts)]
+
+    def bar_offset(self, kind: str) -> float:
+        """Where ``kind``'s bar centre sits, in days from the middle of its day."""
+        if len(self.kinds()) < 2:
+            return 0.0
+        return -0.21 if kind == "estimated" else 0.21
+
+    def bar_width(self) -> float:
+        return BAR_WIDTH if len(self.kinds()) == 2 else _SINGLE_WIDTH
 
     def set_series(self, series: SpendSeries) -> None:
         """Draw ``series`` (the previous drawing stays until this is called, so a range switch never blanks)."""
@@ -109,31 +305,43 @@ class SpendChart(QWidget):
         for line in self._lines:
             self._cum_view.removeItem(line)
         self._bars, self._lines = [], []
-        self.legend.clear()
         self.hover.hide()
-        xs = [day_x(d) + _DAY_S / 2 for d in series.days]
-        bottom = [0.0] * len(xs)
-        for k, part in enumerate(series.parts):
-            heights = [v / 1e12 for v in part.values]
-            colour = COLOURS.get((part.kind, part.name), _FALLBACK[k % len(_FALLBACK)])
-            bar = pg.BarGraphItem(x=xs, height=heights, y0=list(bottom), width=_DAY_S * 0.78,
-                                  brush=pg.mkBrush(colour), pen=pg.mkPen(QColor(colour).darker(115)))
-            item.addItem(bar)
-            self.legend.addItem(bar, part.label)
-            self._bars.append(bar)
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-        self._add_cumulative(series, xs)
-        self._set_ranges(series, bottom)
+        mids = [day_x(d) + _DAY_S / 2 for d in series.days]
+        tops = [0.0] * len(mids)
+        for kind in self.kinds():
+            xs = [m + self.bar_offset(kind) * _DAY_S for m in mids]
+            bottom = [0.0] * len(xs)
+            for k, part in enumerate(p for p in series.parts if p.kind == kind):
+                heights = [v / 1e12 for v in part.values]
+                colour = _colour(part, k)
+                # An outline only while bars are wide enough: on a year's hair-thin bars it would hide the colours.
+                pen = pg.mkPen(QColor(colour).darker(115)) if len(mids) <= 62 else pg.mkPen(None)
+                bar = pg.BarGraphItem(x=xs, height=heights, y0=list(bottom), width=_DAY_S * self.bar_width(),
+                                      brush=pg.mkBrush(colour), pen=pen)
+                bar.setObjectName(f"bar {part.kind} {part.name}")
+                item.addItem(bar)
+                self._bars.append(bar)
+                bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+            tops = [max(t, b) for t, b in zip(tops, bottom, strict=True)]
+        self.legend.set_entries(legend_entries(series), len(self.kinds()) == 2)
+        self._add_cumulative(series, mids)
+        self._set_ranges(series, tops)
+
+    def bar_stacks(self) -> dict[str, list[tuple[float, float, float, float]]]:
+        """What is drawn, per bar item name: (x centre, width, bottom, top) of each bar in dollars and seconds."""
+        out = {}
+        for bar in self._bars:
+            opts = bar.opts
+            out[bar.objectName()] = [(float(x), float(opts["width"]), float(y0), float(y0) + float(h))
+                                     for x, y0, h in zip(opts["x"], opts["y0"], opts["height"], strict=True)]
+        return out
 
     def _add_cumulative(self, series: SpendSeries, xs: list[float]) -> None:
-        for kind in ("estimated", "reported"):
-            if not any(p.kind == kind for p in series.parts):
-                continue
+        for kind in self.kinds():
             ys = [v / 1e12 for v in series.cumulative(kind)]
             line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(_CUMULATIVE[kind], width=2, style=Qt.PenStyle.DashLine),
                                    name=f"Cumulative {kind}")
             self._cum_view.addItem(line)
-            self.legend.addItem(line, f"Cumulative {kind} (right axis)")
             self._lines.append(line)
 
     def _set_ranges(self, series: SpendSeries, tops: list[float]) -> None:
@@ -142,12 +350,11 @@ class SpendChart(QWidget):
         pad = (hi - lo) * 0.01
         item.vb.setXRange(lo - pad, hi + pad, padding=0)
         top = max(tops, default=0.0)
-        item.vb.setYRange(0, top * 1.15 if top > 0 else 1.0, padding=0)
-        cum_top = max((max((v / 1e12 for v in series.cumulative(k)), default=0.0) for k in ("estimated", "reported")),
-                      default=0.0)
-        self._cum_view.setYRange(0, cum_top * 1.1 if cum_top > 0 else 1.0, padding=0)
+        item.vb.setYRange(0, top * 1.08 if top > 0 else 1.0, padding=0)
+        cum_top = max((max((v / 1e12 for v in series.cumulative(k)), default=0.0) for k in KINDS), default=0.0)
+        self._cum_view.setYRange(0, cum_top * 1.08 if cum_top > 0 else 1.0, padding=0)
         self.empty_text.setVisible(series.empty)
-        self.empty_text.setPos((lo + hi) / 2, (top * 1.15 if top > 0 else 1.0) / 2)
+        self.empty_text.setPos((lo + hi) / 2, (top * 1.08 if top > 0 else 1.0) / 2)
         self._sync_views()
 
     # -- hover ---------------------------------------------------------------------------------------------------
@@ -159,17 +366,16 @@ class SpendChart(QWidget):
         return k if 0 <= k < len(self.series.days) else None
 
     def hover_text(self, k: int) -> str:
-        """The figures of day ``k``: the date, each part, the totals of each kind, unpriced records."""
+        """The figures of day ``k``: the date, then each kind with its own total and its parts (never a sum of
+        the two kinds), then unpriced records."""
         s = self.series
         assert s is not None
         lines = [s.days[k].strftime("%a %d %b %Y")]
-        lines += [f"{p.label}: {usd(p.values[k])}" for p in s.parts if p.values[k]]
-        kinds = [kind for kind in ("estimated", "reported") if any(p.kind == kind for p in s.parts)]
+        kinds = self.kinds()
         for kind in kinds:
-            lines.append(f"Total {kind}: {usd(s.total(kind, k))}")
-        if len(kinds) == 2:
-            both = s.total("estimated", k) + s.total("reported", k)
-            lines.append(f"Total (estimated + reported): {usd(both)}")
+            where = f", {SIDE[kind]} bar" if len(kinds) == 2 else ""
+            lines.append(f"{kind.capitalize()}{where}: {usd(s.total(kind, k))}")
+            lines += [f"  {_name(p)}: {usd(p.values[k])}" for p in s.parts if p.kind == kind and p.values[k]]
         if s.unpriced_records[k]:
             n = s.unpriced_records[k]
             lines.append(f"Unpriced: {n} record{'s' if n != 1 else ''}")

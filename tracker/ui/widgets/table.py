@@ -65,7 +65,7 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return c.text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return c.tooltip or (c.text if len(c.text) > 40 else None)
+            return c.tooltip or (c.text if len(c.text) > 24 else None)
         if role == Qt.ItemDataRole.ForegroundRole and c.problem:
             return QBrush(ERROR_COLOUR)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -109,21 +109,21 @@ def make_table(model: QAbstractTableModel, object_name: str, parent: QWidget | N
     return view
 
 
-def fit_rows(view: QTableView, min_rows: int = 3, max_rows: int = 12) -> None:
-    """Make a short table only as tall as its rows (between ``min_rows`` and ``max_rows``), so a page with two
-    tables shows no tall empty box."""
-    rows = min(max(view.model().rowCount(), min_rows), max_rows)
-    header = max(view.horizontalHeader().height(), view.horizontalHeader().sizeHint().height())
-    view.setFixedHeight(header + rows * view.verticalHeader().defaultSectionSize() + 2 * view.frameWidth() + 2)
-
-
-def fit_columns(view: QTableView, max_width: int = 360) -> None:
-    """Size columns to their contents, none wider than ``max_width`` pixels."""
+def fit_columns(view: QTableView, max_width: int = 360, stretch: int | None = None) -> None:
+    """Size columns to their contents, none wider than ``max_width`` pixels. With ``stretch``, that column
+    takes the room left (its text elided, the full text in its tooltip), so the table fills its width and
+    needs no horizontal scroll bar unless the window is very narrow."""
+    header = view.horizontalHeader()
+    for col in range(view.model().columnCount()):
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+    if stretch is not None:
+        header.setStretchLastSection(False)
     view.resizeColumnsToContents()
     for col in range(view.model().columnCount()):
         if view.columnWidth(col) > max_width:
             view.setColumnWidth(col, max_width)
-    header = view.horizontalHeader()
-    if header.stretchLastSection():  # sizing the last column by hand stops its stretch: turn it back on
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    elif header.stretchLastSection():  # sizing the last column by hand stops its stretch: turn it back on
         header.setStretchLastSection(False)
         header.setStretchLastSection(True)
