@@ -4,7 +4,9 @@ For each group and in total: spend (estimated from local logs, reported by provi
 unpriced records, which are never counted as $0), the outcomes logged and their value, value per dollar, cost
 per outcome and per kept outcome, spend with no outcome, and the month-end run-rate of the current month.
 
-**Spend** is ``estimated + reported``, labelled so everywhere, with both parts kept: the same figure
+**Spend** is ``estimated + reported`` (``+ subscription`` once a flat plan is stored: its fee spread per day,
+``tracker.analytics.subscriptions``; a fee belongs to no project and no outcome, so it is never spend with no
+outcome), labelled so everywhere, with the parts kept: the same figure
 ``tracker.analytics.attribution`` attributes to outcomes and ``tracker.analytics.spend`` projects, so spend with
 no outcome and spend attributed to outcomes add up. The two parts can overlap when an agent's API calls are both
 logged locally and billed to a polled account (``report reconcile`` shows it).
@@ -44,6 +46,7 @@ from tracker.analytics.attribution import (
 from tracker.analytics.periods import local_midnight_ms, zone_name
 from tracker.analytics.spend import run_rate
 from tracker.domain import PICO_PER_USD
+from tracker.plans import has_subscriptions
 
 GROUPINGS = ("month", "project", "client")
 NO_PROJECT = "(no project)"
@@ -61,6 +64,7 @@ class ValueFigures:
     estimated_pusd: int = 0
     reported_pusd: int = 0
     unpriced_records: int = 0
+    subscription_pusd: int = 0  # flat plans' fees spread per day (tracker.analytics.subscriptions)
     outcomes: int = 0
     kept_outcomes: int = 0
     value_pusd: int = 0  # kept outcomes: dollar value + hours valued at the rate
@@ -72,8 +76,8 @@ class ValueFigures:
 
     @property
     def spend_pusd(self) -> int:
-        """Estimated + reported (the label says so wherever it is shown)."""
-        return self.estimated_pusd + self.reported_pusd
+        """Estimated + reported (+ subscription, when plans exist; the label says so wherever it is shown)."""
+        return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
 
     @property
     def spend_known(self) -> bool:
@@ -101,6 +105,7 @@ class ValueFigures:
         self.estimated_pusd += other.estimated_pusd
         self.reported_pusd += other.reported_pusd
         self.unpriced_records += other.unpriced_records
+        self.subscription_pusd += other.subscription_pusd
         self.outcomes += other.outcomes
         self.kept_outcomes += other.kept_outcomes
         self.value_pusd += other.value_pusd
@@ -130,6 +135,7 @@ class ValueReport:
     rows: list[ValueFigures]
     totals: ValueFigures
     no_outcome: list[tuple[str, int]]  # (project, spend with no outcome, pico), largest first: the warnings
+    subscriptions: bool = False  # any plan stored: show the subscription column (else outputs stay as they were)
 
 
 @dataclass(frozen=True)
@@ -334,8 +340,24 @@ def _month_bounds(now: int, tz: tzinfo) -> tuple[str, date, date, int, int]:
     return first.strftime("%Y-%m"), first, nxt, local_midnight_ms(first, tz), local_midnight_ms(nxt, tz)
 
 
+def _subscription_spend(conn: sqlite3.Connection, q: ValueQuery, first: date | None, last: date | None
+                        ) -> Iterator[tuple[date, int]]:
+    """(local day, plans' fee share) up to today: a flat fee belongs to no project and to no outcome."""
+    from tracker.analytics.subscriptions import subscription_by_day
+
+    today = datetime.fromtimestamp(q.now_ms / 1000, q.tz).date()
+    for day, per in sorted(subscription_by_day(conn, first, last, today).items()):
+        yield day, sum(per.values())
+
+
+def _add_subscriptions(rows: dict[str, ValueFigures], q: ValueQuery, rules: Rules,
+                       conn: sqlite3.Connection) -> None:
+    for day, pusd in _subscription_spend(conn, q, q.since, q.until):
+        _row(rows, _group_key(q.by, None, day, rules)).subscription_pusd += pusd
+
+
 def _run_rates(conn: sqlite3.Connection, q: ValueQuery, rules: Rules, rows: dict[str, ValueFigures],
-               totals: ValueFigures) -> str:
+               totals: ValueFigures, *, subscriptions: bool = False) -> str:
     """Month-end run-rate of the current month (whatever --since/--until say), per group and in total."""
     label, first, nxt, lo_ms, hi_ms = _month_bounds(q.now_ms, q.tz)
     so_far: dict[str, int] = {}
@@ -344,6 +366,11 @@ def _run_rates(conn: sqlite3.Connection, q: ValueQuery, rules: Rules, rows: dict
         key = _group_key(q.by, p.project, p.day, rules)
         so_far[key] = so_far.get(key, 0) + p.estimated_pusd + p.reported_pusd
         total += p.estimated_pusd + p.reported_pusd
+    if subscriptions:
+        for day, pusd in _subscription_spend(conn, q, first, nxt - timedelta(days=1)):
+            key = _group_key(q.by, None, day, rules)
+            so_far[key] = so_far.get(key, 0) + pusd
+            total += pusd
     for key, r in rows.items():
         if q.by != "month" or key == label:
             r.run_rate_pusd = run_rate(so_far.get(key, 0), lo_ms, hi_ms, q.now_ms)
@@ -366,14 +393,17 @@ def build_value_report(conn: sqlite3.Connection, q: ValueQuery) -> ValueReport:
     rows: dict[str, ValueFigures] = {}
     no_outcome = _add_spend(rows, q, rules, _pieces(conn, rules, q.tz, q.since, q.until), _Windows(conn, q.tz, rules))
     _add_outcomes(rows, q, rules, _outcomes(conn, q))
+    subscriptions = has_subscriptions(conn)
+    if subscriptions:
+        _add_subscriptions(rows, q, rules, conn)
     if q.by == "project":
         for r in rows.values():
             r.client = rules.client_of(None if r.key == NO_PROJECT else r.key)
     totals = ValueFigures("total")
     for r in rows.values():
         totals.add(r)
-    label = _run_rates(conn, q, rules, rows, totals)
+    label = _run_rates(conn, q, rules, rows, totals, subscriptions=subscriptions)
     warnings = sorted(((NO_PROJECT if p is None else p, v) for p, v in no_outcome.items() if v > 0),
                       key=lambda kv: (-kv[1], kv[0]))
     return ValueReport(q.by, zone_name(q.tz), q.since, q.until, q.hourly_rate_usd, label, _order(q.by, rows),
-                       totals, warnings)
+                       totals, warnings, subscriptions)

@@ -25,6 +25,8 @@ COMMANDS = {
     "outcome": "tracker.cli.outcome:outcome",
     "project": "tracker.cli.project:project",
     "rule": "tracker.cli.rule:rule",
+    "subscription": "tracker.cli.subscription:subscription",
+    "budget": "tracker.cli.budget:budget",
 }
 
 

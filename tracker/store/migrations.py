@@ -520,4 +520,38 @@ def m006_outcomes(db: Database) -> None:
     db.execute("CREATE INDEX outcomes_at ON outcomes(at_ms)")
 
 
+@migrations(name="m007_subscriptions_budgets")
+def m007_subscriptions_budgets(db: Database) -> None:
+    """Flat subscription plans (their fee is spread per day as ``subscription`` spend) and spend budgets.
+
+    Fees and budget amounts are exact integer pico-USD. Dates are local calendar dates (``YYYY-MM-DD``); a plan's
+    ``end_date`` is its last day, inclusive. See docs/outcomes.md (Subscriptions, Budgets) and docs/schema.md.
+    """
+    db.execute(
+        """
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            covers TEXT NOT NULL,
+            fee_pusd INTEGER NOT NULL CHECK (fee_pusd >= 0),
+            start_date TEXT NOT NULL,
+            end_date TEXT,
+            created_ms INTEGER NOT NULL,
+            CHECK (end_date IS NULL OR end_date >= start_date)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE budgets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            period TEXT NOT NULL CHECK (period IN ('monthly', 'weekly')),
+            scope TEXT NOT NULL CHECK (scope IN ('total', 'provider', 'project')),
+            target TEXT NOT NULL DEFAULT '',
+            amount_pusd INTEGER NOT NULL CHECK (amount_pusd > 0),
+            created_ms INTEGER NOT NULL,
+            UNIQUE (period, scope, target)
+        )"""
+    )
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATION_NAMES), "schema.MIGRATION_NAMES is out of date"

@@ -10,5 +10,6 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "m004_usage_check_without_in_list",
     "m005_provider_accounts",
     "m006_outcomes",
+    "m007_subscriptions_budgets",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)  # also written to PRAGMA user_version
