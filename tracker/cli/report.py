@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -46,7 +46,19 @@ def _parse_date(value: str | None, option: str) -> date | None:
         raise UserError(str(e)) from None
 
 
-@click.command()
+class _ReportCommand(click.Command):
+    """``report client NAME ...`` is its own command (``tracker.cli.client_report``); other kinds are parsed here."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if args[:1] == ["client"]:
+            from tracker.cli.client_report import client_report
+
+            return client_report.make_context(f"{info_name} client", args[1:], parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command(cls=_ReportCommand)
 @click.argument("kind", type=click.Choice((*REPORT_KINDS, "reconcile", "value")), default="daily")
 @click.option("--since", help="First day to include (YYYY-MM-DD, inclusive, in --tz).")
 @click.option("--until", help="Last day to include (YYYY-MM-DD, inclusive, in --tz).")
