@@ -350,6 +350,8 @@ def reconcile_csv(rec: Reconciliation) -> str:
 # by) is null, never 0.
 
 VALUE_SPEND = "estimated (local logs) + reported (billed by provider accounts); unpriced requests are not in it"
+VALUE_SPEND_SUBSCRIPTION = ("estimated (local logs) + reported (billed by provider accounts) + subscription (flat "
+                             "plans' fees spread per day); unpriced requests are not in it")
 VALUE_NOTES = ("Subscription spend is not tracked yet: spend_usd has no subscription part.",)
 VALUE_FIELDS = ("spend_usd", "estimated_usd", "reported_usd", "unpriced_records", "outcomes", "kept_outcomes",
                 "outcome_value_usd", "hours_saved", "unvalued_hours", "value_per_dollar", "cost_per_outcome",
@@ -389,8 +391,30 @@ def _value_row_json(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
     d: dict[str, Any] = {rep.by: f.key}
     if rep.by == "project":
         d["client"] = f.client
-    d.update(value_figures_json(f))
+    d.update(_with_subscription(rep, f))
     return d
+
+
+def _with_subscription(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
+    """The figures, plus ``subscription_usd`` after ``reported_usd`` once a plan exists (else unchanged)."""
+    from tracker.analytics.reported import usd_text
+
+    d = value_figures_json(f)
+    if not rep.subscriptions:
+        return d
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out[k] = v
+        if k == "reported_usd":
+            out["subscription_usd"] = usd_text(f.subscription_pusd)
+    return out
+
+
+def _value_fields(rep: ValueReport) -> tuple[str, ...]:
+    if not rep.subscriptions:
+        return VALUE_FIELDS
+    i = VALUE_FIELDS.index("reported_usd") + 1
+    return (*VALUE_FIELDS[:i], "subscription_usd", *VALUE_FIELDS[i:])
 
 
 def value_json(rep: ValueReport) -> dict[str, Any]:
@@ -404,13 +428,13 @@ def value_json(rep: ValueReport) -> dict[str, Any]:
         "since": rep.since.isoformat() if rep.since else None,
         "until": rep.until.isoformat() if rep.until else None,
         "currency": "USD",
-        "spend": VALUE_SPEND,
+        "spend": VALUE_SPEND_SUBSCRIPTION if rep.subscriptions else VALUE_SPEND,
         "hourly_rate_usd": None if rep.hourly_rate_usd is None else format(rep.hourly_rate_usd, "f"),
         "current_month": rep.current_month,
         "rows": [_value_row_json(rep, f) for f in rep.rows],
-        "totals": value_figures_json(rep.totals),
+        "totals": _with_subscription(rep, rep.totals),
         "no_outcome": [{"project": p, "spend_without_outcome_usd": usd_text(v)} for p, v in rep.no_outcome],
-        "notes": list(VALUE_NOTES),
+        "notes": [] if rep.subscriptions else list(VALUE_NOTES),
     }
 
 
@@ -422,10 +446,11 @@ def value_csv(rep: ValueReport) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     extra = ["client"] if rep.by == "project" else []
-    w.writerow([rep.by, *extra, *VALUE_FIELDS])
+    fields = _value_fields(rep)
+    w.writerow([rep.by, *extra, *fields])
     for f in rep.rows:
         d = _value_row_json(rep, f)
-        w.writerow(["" if d[k] is None else d[k] for k in (rep.by, *extra, *VALUE_FIELDS)])
+        w.writerow(["" if d[k] is None else d[k] for k in (rep.by, *extra, *fields)])
     return buf.getvalue()
 
 

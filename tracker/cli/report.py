@@ -639,15 +639,17 @@ def _value_money(pico: int | None, known: bool = True) -> str:
     return reported_money(pico)
 
 
-def _value_cells(f: ValueFigures) -> list[str]:
+def _value_cells(f: ValueFigures, subscriptions: bool = False) -> list[str]:
     from tracker.cli.output import hours_text
 
     vpd = f.value_per_dollar()
     value = _value_money(f.value_pusd) if f.value_known else ""
     if f.unvalued_hours:
         value = f"{value} + {hours_text(f.unvalued_hours)} h".removeprefix(" + ")
+    sub = [reported_money(f.subscription_pusd)] if subscriptions else []
     return [
-        reported_money(f.estimated_pusd), reported_money(f.reported_pusd), _value_money(f.spend_pusd, f.spend_known),
+        reported_money(f.estimated_pusd), reported_money(f.reported_pusd), *sub,
+        _value_money(f.spend_pusd, f.spend_known),
         f"{f.unpriced_records:,}" if f.unpriced_records else "—",
         f"{f.outcomes:,}", f"{f.kept_outcomes:,}", value or "—",
         "—" if vpd is None else f"{vpd}×",
@@ -669,12 +671,14 @@ def _value_table(rep: ValueReport) -> Table:
     table.add_column(rep.by.capitalize(), footer="Total", no_wrap=True)
     if rep.by == "project":
         table.add_column("Client", footer="")
-    names = (*_VALUE_COLUMNS[:-1], f"Run-rate {rep.current_month}")
-    for name, total in zip(names, _value_cells(rep.totals), strict=True):
+    names: tuple[str, ...] = (*_VALUE_COLUMNS[:-1], f"Run-rate {rep.current_month}")
+    if rep.subscriptions:
+        names = ("Estimated", "Reported", "Subscription", "Spend (est. + rep. + sub.)", *names[3:])
+    for name, total in zip(names, _value_cells(rep.totals, rep.subscriptions), strict=True):
         table.add_column(name, justify="right", no_wrap=True, footer=total)
     for f in rep.rows:
         client = [f.client or "—"] if rep.by == "project" else []
-        table.add_row(f.key, *client, *_value_cells(f))
+        table.add_row(f.key, *client, *_value_cells(f, rep.subscriptions))
     return table
 
 
@@ -686,6 +690,10 @@ def value_notes(rep: ValueReport) -> list[str]:
     out = ["Spend = estimated (local logs) + reported (billed by provider accounts), added; the two can overlap "
            "when an account bills calls an agent also logged (`token-ledger report reconcile`). Subscription spend "
            "is not tracked yet."]
+    if rep.subscriptions:
+        out[0] = out[0].replace("Subscription spend is not tracked yet.",
+                                "Subscription = flat plans' fees spread per day (`token-ledger subscription list`); "
+                                "a fee belongs to no project and no outcome.")
     for project, pico in rep.no_outcome:
         who = "spend in no project" if project == NO_PROJECT else f"project {project} spent"
         out.append(f"Warning: {who} {reported_money(pico)} with no outcome logged.")
