@@ -72,21 +72,28 @@ def test_total_provider_project_spend_and_percent(conn: sqlite3.Connection) -> N
         "2026-W47", date(2026, 11, 16), date(2026, 11, 22), 0, 0)
     st = _status(conn, app)  # this week in app: Claude Code $200 on 11-17 (the bill has no rule: unattributed)
     assert (st.spend_pusd, st.percent, st.crossed()) == (200 * USD, 80, [50, 80])
-    # a plan adds its fee spread so far: $200 from 11-01 -> 18/30 = $120 to the total and to anthropic (it covers
-    # claude_code), never to a project
+    # a plan adds its fee spread so far ($200 from 11-01 -> 18/30 = $120) and takes the usage it covered (all of
+    # Claude Code's $500) out of estimated: it was paid by the fee, not at API prices
     add_subscription(conn, "max", "claude_code", "200", date(2026, 11, 1))
-    assert _status(conn, total).subscription_pusd == 120 * USD
-    assert (_status(conn, total).spend_pusd, _status(conn, total).percent) == (732 * USD, 73)
-    assert (_status(conn, anthropic).spend_pusd, _status(conn, anthropic).crossed()) == (720 * USD, [50, 80])
-    assert _status(conn, app).subscription_pusd == 0
+    st = _status(conn, total)
+    assert (st.estimated_pusd, st.reported_pusd, st.subscription_pusd, st.covered_pusd) == (
+        12 * USD, 100 * USD, 120 * USD, 500 * USD)
+    assert (st.spend_pusd, st.percent) == (232 * USD, 23)
+    st = _status(conn, anthropic)  # Claude Code 500 - 500 covered, the bill, the fee
+    assert (st.estimated_pusd, st.spend_pusd, st.crossed()) == (0, 220 * USD, [])
+    # app had the only covered usage of 11-17, so it carries that day's fee share (11-16 and 11-18: no project)
+    share_17 = 200 * USD * 17 // 30 - 200 * USD * 16 // 30
+    assert share_17 == 6_666_666_666_667
+    st = _status(conn, app)
+    assert (st.estimated_pusd, st.subscription_pusd, st.covered_pusd) == (0, share_17, 200 * USD)
     assert _status(conn, codex).subscription_pusd == 0
     # exactly 100%: reached (the threshold is "at or above")
-    # this week: 200 + 100 + the fee of 11-16..11-18 = floor(F*18/30) - floor(F*15/30) = $20
-    hundred = add_budget(conn, "weekly", "320", provider="anthropic")
-    assert (_status(conn, hundred).spend_pusd, _status(conn, hundred).percent) == (320 * USD, 100)
+    # this week: the bill $100 + the fee of 11-16..11-18 = floor(F*18/30) - floor(F*15/30) = $20
+    hundred = add_budget(conn, "weekly", "120", provider="anthropic")
+    assert (_status(conn, hundred).spend_pusd, _status(conn, hundred).percent) == (120 * USD, 100)
     assert _status(conn, hundred).crossed() == [50, 80, 100]
-    just_under = add_budget(conn, "weekly", "320.000000000001", provider="claude_code")  # Claude Code alone: 220
-    assert (_status(conn, just_under).spend_pusd, _status(conn, just_under).percent) == (220 * USD, 68)
+    just_under = add_budget(conn, "weekly", "20.000000000001", provider="claude_code")  # Claude Code alone: the fee
+    assert (_status(conn, just_under).spend_pusd, _status(conn, just_under).percent) == (20 * USD, 99)
 
 
 def test_value_alert(conn: sqlite3.Connection) -> None:

@@ -148,14 +148,23 @@ def test_value_report_gets_a_subscription_part_only_with_plans(tmp_path: Path) -
     rows = {r.key: r for r in rep.rows}
     assert rows["2026-10"].subscription_pusd == oct_fee
     assert rows["2026-11"].subscription_pusd == 120 * PICO_PER_USD
-    assert rows["2026-11"].spend_pusd == (500 + 12 + 120) * PICO_PER_USD
-    # a flat fee belongs to no outcome: spend with no outcome stays estimated + reported
-    assert rows["2026-11"].without_outcome_pusd == 512 * PICO_PER_USD
+    # the plan paid for Claude Code's $500: that is covered (API-equivalent), not spend; the fee is
+    assert (rows["2026-11"].covered_pusd, rows["2026-11"].estimated_pusd) == (500 * PICO_PER_USD, 12 * PICO_PER_USD)
+    assert rows["2026-11"].spend_pusd == (12 + 120) * PICO_PER_USD
+    # no outcome is logged: all of it, the fee included, is spend with no outcome
+    assert rows["2026-11"].without_outcome_pusd == 132 * PICO_PER_USD
     assert rep.totals.subscription_pusd == oct_fee + 120 * PICO_PER_USD
     by_project = build_value_report(conn, ValueQuery("project", UTC_ZONE, date(2026, 11, 1), date(2026, 11, 30), NOW))
-    assert {r.key: r.subscription_pusd for r in by_project.rows}["(no project)"] == 120 * PICO_PER_USD
-    # the run-rate of November includes the fee spread so far (18 of 30 days -> a month's fee at month-end)
-    assert rep.totals.run_rate_pusd is not None and rep.totals.run_rate_pusd > before.totals.run_rate_pusd  # type: ignore[operator]
+    subs = {r.key: r.subscription_pusd for r in by_project.rows}
+    # the days with covered usage (11-03 and 11-17, both in app) give app their whole share; the rest has no project
+    app_fee = day_share(FEE, date(2026, 11, 3)) + day_share(FEE, date(2026, 11, 17))
+    assert subs == {"app": app_fee, "site": 0, "(no project)": 120 * PICO_PER_USD - app_fee}
+    # the run-rate of November projects the spend so far, the fee included and the covered usage not
+    from tracker.analytics.spend import run_rate
+
+    nov = (ms("2026-11-01T00:00:00"), ms("2026-12-01T00:00:00"))
+    assert before.totals.run_rate_pusd == run_rate(512 * PICO_PER_USD, *nov, NOW)
+    assert rep.totals.run_rate_pusd == run_rate(132 * PICO_PER_USD, *nov, NOW)
 
 
 # ---- CLI ------------------------------------------------------------------------------------------------------------
@@ -209,7 +218,9 @@ def test_cli_report_value_json_includes_the_fee(ledger: Home, cli: Any, monkeypa
     before = cli("report", "value", "--format", "json").json()
     assert cli("subscription", "add", "max", "--covers", "claude", "--fee", "200", "--since", "2026-11-01").code == 0
     after = cli("report", "value", "--format", "json").json()
-    assert Decimal(after["totals"]["spend_usd"]) == Decimal(before["totals"]["spend_usd"]) + 120
+    # the fee ($120 to date) replaces the API-equivalent cost of the Claude Code usage it covered ($500)
+    assert Decimal(after["totals"]["spend_usd"]) == Decimal(before["totals"]["spend_usd"]) + 120 - 500
+    assert Decimal(after["totals"]["covered_usd"]) == 500
 
 
 @pytest.mark.parametrize(("args", "message"), [

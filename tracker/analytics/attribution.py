@@ -15,7 +15,10 @@ is stored per usage row, so a rule added today applies to past usage too.
 The default spend-to-outcome method (docs/outcomes.md): an outcome is attributed its project's spend since the
 project's previous outcome, in the half-open window ``[previous outcome's at_ms, this outcome's at_ms)``; the
 first outcome of a project takes everything before it. Outcomes without a project take unattributed spend the
-same way. A provider bucket counts at its start instant.
+same way. A provider bucket counts at its start instant. With a flat plan stored, the usage it covered leaves
+estimated spend and the plan's fee shares join the project's spend at that usage's instants
+(``tracker.analytics.subscriptions.plan_spend``); ``spend_by_project_day`` stays plan-free (the plan-aware one is
+``subscriptions.spend_by_project_day_with_plans``).
 """
 
 from __future__ import annotations
@@ -73,27 +76,33 @@ class Spend:
     estimated_pusd: int = 0
     reported_pusd: int = 0
     unpriced_records: int = 0
+    subscription_pusd: int = 0  # flat plans' fee shares (only where plans are applied; see subscriptions.py)
+    covered_pusd: int = 0  # API-equivalent cost of usage a plan covered: not spend, not in estimated_pusd
 
     @property
     def total_pusd(self) -> int:
-        """Estimated plus reported, the figure attributed (its two parts stay available, labelled)."""
-        return self.estimated_pusd + self.reported_pusd
+        """Estimated plus reported (plus the plans' fee shares), the figure attributed; the parts stay available."""
+        return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
 
     def add(self, other: Spend) -> None:
         self.estimated_pusd += other.estimated_pusd
         self.reported_pusd += other.reported_pusd
         self.unpriced_records += other.unpriced_records
+        self.subscription_pusd += other.subscription_pusd
+        self.covered_pusd += other.covered_pusd
 
 
 @dataclass(frozen=True)
 class OutcomeSpend:
     outcome_id: int
     project: str | None
-    attributed_pusd: int  # estimated_pusd + reported_pusd
+    attributed_pusd: int  # estimated_pusd + reported_pusd + subscription_pusd
     estimated_pusd: int
     reported_pusd: int
     unpriced_records: int
     window: tuple[int, int]  # [start_ms, end_ms): previous outcome of the project (or its first spend), this one
+    subscription_pusd: int = 0  # the project's fee shares of flat plans in the window
+    covered_pusd: int = 0  # API-equivalent cost of plan-covered usage in the window (not in estimated_pusd)
 
 
 # ---- rules -------------------------------------------------------------------------------------------------
@@ -345,13 +354,15 @@ def spend_by_project(
 # ---- outcomes ------------------------------------------------------------------------------------------------
 
 
-def attribute_outcomes(conn: sqlite3.Connection, tz: tzinfo, rules: Rules | None = None) -> list[OutcomeSpend]:
+def attribute_outcomes(conn: sqlite3.Connection, tz: tzinfo, rules: Rules | None = None, *,
+                       now_ms: int | None = None) -> list[OutcomeSpend]:
     """Every outcome with the spend attributed to it by the default method (see the module docstring).
 
-    ``tz`` is accepted for the contract's sake: windows are instants, so the result does not depend on it.
+    Windows are instants. ``tz`` (the local days) and ``now_ms`` (today; default: the clock) matter only once a
+    flat plan is stored: the usage a plan covered on a local day is not spend (``covered_pusd``) and the plan's
+    fee shares of the day are the project's spend at that usage's instants (``tracker.analytics.subscriptions``).
     Ordered by outcome time, then id.
     """
-    del tz
     rules = load_rules(conn) if rules is None else rules
     outcomes = [
         (int(oid), int(at), None if name is None else str(name))
@@ -373,6 +384,8 @@ def attribute_outcomes(conn: sqlite3.Connection, tz: tzinfo, rules: Rules | None
             events.setdefault(project, []).append((first_ms, spend))
     for project, start, cost in reported_buckets(conn, rules, None, None):
         events.setdefault(project, []).append((start, Spend(0, cost, 0)))
+    for project, at_ms, spend in _plan_events(conn, tz, rules, now_ms):
+        events.setdefault(project, []).append((at_ms, spend))
     for evs in events.values():
         evs.sort(key=lambda e: e[0])
     out: list[OutcomeSpend] = []
@@ -389,7 +402,24 @@ def attribute_outcomes(conn: sqlite3.Connection, tz: tzinfo, rules: Rules | None
         cursor[project] = i
         previous[project] = at
         out.append(OutcomeSpend(oid, project, total.total_pusd, total.estimated_pusd, total.reported_pusd,
-                                total.unpriced_records, (start, at)))
+                                total.unpriced_records, (start, at), total.subscription_pusd, total.covered_pusd))
+    return out
+
+
+def _plan_events(conn: sqlite3.Connection, tz: tzinfo, rules: Rules, now_ms: int | None
+                 ) -> list[tuple[str | None, int, Spend]]:
+    """(project, instant, spend) corrections of the stored plans: covered usage leaves ``estimated_pusd`` at its
+    own instant (so it falls in the window its usage fell in), fee shares join at theirs. Empty without plans."""
+    from tracker.plans import has_subscriptions
+
+    if not has_subscriptions(conn):
+        return []
+    from tracker.analytics.subscriptions import plan_spend
+
+    now = int(datetime.now().timestamp() * 1000) if now_ms is None else now_ms
+    ps = plan_spend(conn, tz, datetime.fromtimestamp(now / 1000, tz).date(), rules=rules)
+    out = [(u.project, u.at_ms, Spend(-u.cost_pusd, 0, 0, 0, u.cost_pusd)) for u in ps.covered]
+    out += [(f.project, f.at_ms, Spend(0, 0, 0, f.pusd)) for f in ps.fees]
     return out
 
 

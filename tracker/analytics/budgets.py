@@ -10,8 +10,11 @@ rule as ``report value``):
 * a provider: the estimated cost of the agents priced at its models (Claude Code for ``anthropic``, Codex for
   ``openai``; an agent's name counts that agent alone), its billed reported cost (on UTC dates, as every report),
   and the fee share of plans covering it or those agents;
-* a project: its attributed estimated and reported spend (``tracker.analytics.attribution``); subscription fees
-  belong to no project.
+* a project: its attributed estimated and reported spend (``tracker.analytics.attribution``) and its share of
+  the plans' fees.
+
+Usage a plan covered is counted as the plan's fee, not at API prices: it leaves estimated (``covered_pusd``,
+shown apart, never counted; ``tracker.analytics.subscriptions.plan_spend``).
 
 **The value alert**: a project whose spend this week (Monday to today) lies outside every outcome's attribution
 window, i.e. ``report value``'s spend with no outcome, at or above a minimum.
@@ -24,12 +27,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from tracker.analytics.attribution import spend_by_project_day
 from tracker.analytics.subscriptions import (
     covered_sources,
     estimated_between,
     fee_between,
+    plan_spend,
     reported_between,
+    spend_by_project_day_with_plans,
 )
 from tracker.domain import PICO_PER_USD
 from tracker.plans import SOURCE_PROVIDER, SOURCES, Budget, list_budgets, list_subscriptions
@@ -48,10 +52,11 @@ class BudgetStatus:
     reported_pusd: int
     subscription_pusd: int
     unpriced_records: int
+    covered_pusd: int = 0  # API-equivalent cost of plan-covered usage: shown apart, not spend
 
     @property
     def spend_pusd(self) -> int:
-        """Estimated + reported + subscription."""
+        """Estimated (not covered by a plan) + reported + subscription."""
         return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
 
     @property
@@ -88,30 +93,36 @@ def local_today(now_ms: int, tz: tzinfo) -> date:
     return datetime.fromtimestamp(now_ms / 1000, tz).date()
 
 
+def _plan_counts_for(covers: str, target: str) -> bool:
+    """A plan on ``covers`` counts for a provider budget on ``target``: the same source, or a shared agent."""
+    return covers == target or bool(set(covered_sources(covers)) & set(covered_sources(target)))
+
+
 def _provider_spend(conn: sqlite3.Connection, b: Budget, tz: tzinfo, first: date, today: date
-                    ) -> tuple[int, int, int, int]:
+                    ) -> tuple[int, int, int, int, int]:
     target = b.target
     provider = SOURCE_PROVIDER.get(target, target)
-    estimated, unpriced = estimated_between(conn, covered_sources(target), tz, first, today)
+    sources = covered_sources(target)
+    estimated, unpriced = estimated_between(conn, sources, tz, first, today)
     reported = 0 if target in SOURCES else reported_between(conn, provider, first, today)
-    plans = [s for s in list_subscriptions(conn)
-             if s.covers == target or (target not in SOURCES and SOURCE_PROVIDER.get(s.covers) == target)]
-    subscription = sum(fee_between(s, first, today, today) for s in plans)
-    return estimated, reported, subscription, unpriced
+    subs = [s for s in list_subscriptions(conn) if _plan_counts_for(s.covers, target)]
+    subscription = sum(fee_between(s, first, today, today) for s in subs)
+    # usage a plan covered (any plan: it was not paid at API prices) is not spend
+    covered = sum(u.cost_pusd for u in plan_spend(conn, tz, today, first, today).covered if u.source in sources)
+    return estimated - covered, reported, subscription, unpriced, covered
 
 
 def _attributed_spend(conn: sqlite3.Connection, b: Budget, tz: tzinfo, first: date, today: date
-                      ) -> tuple[int, int, int, int]:
-    estimated = reported = unpriced = 0
-    for (project, _day), s in spend_by_project_day(conn, tz, first, today).items():
+                      ) -> tuple[int, int, int, int, int]:
+    estimated = reported = unpriced = subscription = covered = 0
+    for (project, _day), s in spend_by_project_day_with_plans(conn, tz, (first, today), today).items():
         if b.scope == "total" or project == b.target:
             estimated += s.estimated_pusd
             reported += s.reported_pusd
             unpriced += s.unpriced_records
-    subscription = 0
-    if b.scope == "total":
-        subscription = sum(fee_between(s, first, today, today) for s in list_subscriptions(conn))
-    return estimated, reported, subscription, unpriced
+            subscription += s.subscription_pusd
+            covered += s.covered_pusd
+    return estimated, reported, subscription, unpriced, covered
 
 
 def budget_status(conn: sqlite3.Connection, b: Budget, tz: tzinfo, now_ms: int) -> BudgetStatus:

@@ -16,6 +16,10 @@ The figures are the value report's (``tracker.analytics.value``) and attribution
   project from ``project_for_provider_row``);
 * an outcome's cost is the spend ``attribute_outcomes`` gives it (its project's spend since the previous outcome).
 
+With a flat plan stored, the usage it covered moves from estimated to ``covered`` (shown apart, not spend) and the
+plan's fee shares of the client's projects are ``subscription`` spend: per provider (the plan's), as a by-model
+line ``NAME (flat plan)``, per project and per day, exactly as ``report value`` counts them.
+
 Estimated (from local agent logs, priced with public price tables) and reported (billed by a provider account)
 are kept apart everywhere; unpriced requests are counted, never valued at $0. Nothing here names a file path,
 a session id or a key: projects are shown by name, models and providers by name.
@@ -44,7 +48,9 @@ from tracker.analytics.attribution import (
 from tracker.analytics.periods import local_midnight_ms, zone_name
 from tracker.analytics.reconcile import PAIRS
 from tracker.analytics.reported import PROVIDER_LABELS, usd_text
+from tracker.analytics.subscriptions import plan_days, plan_spend, spend_by_project_day_with_plans
 from tracker.analytics.value import ValueFigures, ValueQuery, build_value_report, hours_pusd, now_ms
+from tracker.plans import list_subscriptions
 
 SOURCE_PROVIDER = {source: provider for provider, source in PAIRS}
 NOT_ITEMISED = "(not itemised by model)"
@@ -52,6 +58,11 @@ ESTIMATED_NOTE = (
     "Estimated: worked out from the coding agents' own usage logs, priced with the providers' public price lists. "
     "Reported: what a provider account billed, as the provider reports it. The two are shown apart and can "
     "overlap. Unpriced: requests to a model with no known price; they are counted, not given a cost."
+)
+PLANS_NOTE = (
+    "Subscription: the share of a flat plan's fee (e.g. a monthly coding plan) for the days of the month, split "
+    "between projects by how much of the plan's usage each had that day; it is spend. Covered: what that usage "
+    "would have cost at the providers' public API prices; it was paid by the plan, so it is not spend."
 )
 KIND_LABELS = {
     "shipped_feature": "Shipped feature", "bug_fix": "Bug fix", "pr_merged": "PR merged", "decision": "Decision",
@@ -76,10 +87,12 @@ class SpendLine:
     reported_pusd: int = 0
     unpriced_records: int = 0
     provider: str | None = None  # model lines: whose model
+    subscription_pusd: int = 0  # flat plans' fee shares of the client's projects
+    covered_pusd: int = 0  # API-equivalent cost of usage a plan covered: not spend, not in estimated_pusd
 
     @property
     def spend_pusd(self) -> int:
-        return self.estimated_pusd + self.reported_pusd
+        return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,8 @@ class DaySpend:
     day: date
     estimated_pusd: int
     reported_pusd: int
+    subscription_pusd: int = 0
+    covered_pusd: int = 0
 
 
 @dataclass
@@ -119,6 +134,7 @@ class ClientReport:
     by_model: list[SpendLine]
     outcomes: list[OutcomeLine]
     days: list[DaySpend] = field(default_factory=list)
+    subscriptions: bool = False  # a plan is stored: subscription and covered figures are shown (else as before)
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,7 @@ class _Scope:
     tz: tzinfo
     first: date
     last: date
+    today: date | None = None  # set when a plan is stored: plans apply up to this day
 
 
 # ---- inputs ------------------------------------------------------------------------------------------------
@@ -192,13 +209,15 @@ def build_client_report(conn: sqlite3.Connection, q: ClientQuery) -> ClientRepor
     project_rows = [r for r in by_project.rows if r.key in projects]
     for r in project_rows:
         r.run_rate_pusd = None
-    scope = _Scope(rules, frozenset(projects), q.tz, first, last)
+    now = q.now_ms or now_ms()
+    today = datetime.fromtimestamp(now / 1000, q.tz).date() if by_client.subscriptions else None
+    scope = _Scope(rules, frozenset(projects), q.tz, first, last, today)
     by_provider, by_model = _provider_and_model_lines(conn, scope)
     return ClientReport(
         client, first.strftime("%Y-%m"), first, last, zone_name(q.tz),
         datetime.fromtimestamp(q.now_ms / 1000, q.tz).date(), q.hourly_rate_usd, totals, project_rows,
         by_provider, by_model, _outcome_lines(conn, q, rules, projects, (first, last)),
-        _days(conn, scope),
+        _days(conn, scope), by_client.subscriptions,
     )
 
 
@@ -223,7 +242,47 @@ def _provider_and_model_lines(conn: sqlite3.Connection, scope: _Scope) -> tuple[
     for provider, model, cost in _reported_rows(conn, scope):
         _line(providers, provider).reported_pusd += cost
         _line(models, model, provider).reported_pusd += cost
+    if scope.today is not None:
+        _add_plans(conn, scope, providers, models)
     return _ordered(providers.values()), _ordered(models.values())
+
+
+def _add_plans(conn: sqlite3.Connection, scope: _Scope, providers: dict[tuple[str, str | None], SpendLine],
+               models: dict[tuple[str, str | None], SpendLine]) -> None:
+    """Plans: covered usage moves from estimated to covered (per model), each plan's fee shares of the client's
+    projects are subscription spend of its provider and of a line of its own (``NAME (flat plan)``)."""
+    assert scope.today is not None
+    covered_days, _fees = plan_days(list_subscriptions(conn), scope.first, scope.last, scope.today)
+    for provider, model, cost in _covered_rows(conn, scope, covered_days):
+        for line in (_line(providers, provider), _line(models, model, provider)):
+            line.estimated_pusd -= cost
+            line.covered_pusd += cost
+    for f in plan_spend(conn, scope.tz, scope.today, scope.first, scope.last, rules=scope.rules).fees:
+        if f.project in scope.projects:
+            provider = _provider_label(SOURCE_PROVIDER.get(f.covers, f.covers))
+            _line(providers, provider).subscription_pusd += f.pusd
+            _line(models, f"{f.plan} (flat plan)", provider).subscription_pusd += f.pusd
+
+
+def _covered_rows(conn: sqlite3.Connection, scope: _Scope, covered: dict[date, set[str]]
+                  ) -> Iterable[tuple[str, str, int]]:
+    """(provider label, model, pico) of the client's usage that a plan covered (its agent, on a plan day)."""
+    if not covered:
+        return
+    lo = local_midnight_ms(min(covered), scope.tz)
+    hi = local_midnight_ms(max(covered) + timedelta(days=1), scope.tz)
+    sql = """SELECT project_path, source, coalesce(model, ''), ts_ms, coalesce(sum(cost_pusd), 0)
+             FROM usage WHERE ts_ms >= ? AND ts_ms < ? GROUP BY project_path, source, model, ts_ms"""
+    names: dict[str | None, str | None] = {}
+    for path, source, model, ts, cost in conn.execute(sql, (lo, hi)):
+        day = datetime.fromtimestamp(int(ts) / 1000, scope.tz).date()
+        if str(source) not in covered.get(day, ()):
+            continue
+        if path not in names:
+            names[path] = project_for_path(path, scope.rules)
+        if names[path] in scope.projects:
+            provider = _provider_label(SOURCE_PROVIDER.get(str(source), str(source)))
+            yield provider, str(model) or "(unknown model)", int(cost)
 
 
 def _ordered(lines: Iterable[SpendLine]) -> list[SpendLine]:
@@ -278,7 +337,8 @@ def _outcome_lines(
     conn: sqlite3.Connection, q: ClientQuery, rules: Rules, projects: set[str], span: tuple[date, date]
 ) -> list[OutcomeLine]:
     lo, hi = local_midnight_ms(span[0], q.tz), local_midnight_ms(span[1] + timedelta(days=1), q.tz)
-    attributed = {o.outcome_id: o.attributed_pusd for o in attribute_outcomes(conn, q.tz, rules)}
+    attributed = {o.outcome_id: o.attributed_pusd
+                  for o in attribute_outcomes(conn, q.tz, rules, now_ms=q.now_ms or now_ms())}
     sql = """SELECT o.id, o.title, o.kind, o.at_ms, p.name, o.status, o.value_pusd, o.hours_saved
              FROM outcomes o JOIN projects p ON p.id = o.project_id
              WHERE o.at_ms >= ? AND o.at_ms < ? ORDER BY o.at_ms, o.id"""
@@ -310,15 +370,21 @@ def _counted(status: str, value: int | None, hours: Decimal | None, rate: Decima
 
 def _days(conn: sqlite3.Connection, scope: _Scope) -> list[DaySpend]:
     first, last = scope.first, scope.last
+    if scope.today is None:
+        spend = spend_by_project_day(conn, scope.tz, first, last, scope.rules)
+    else:
+        spend = spend_by_project_day_with_plans(conn, scope.tz, (first, last), scope.today, scope.rules)
     sums: dict[date, list[int]] = {}
-    for (project, day), spend in spend_by_project_day(conn, scope.tz, first, last, scope.rules).items():
+    for (project, day), s in spend.items():
         if project in scope.projects:
-            s = sums.setdefault(day, [0, 0])
-            s[0] += spend.estimated_pusd
-            s[1] += spend.reported_pusd
+            acc = sums.setdefault(day, [0, 0, 0, 0])
+            acc[0] += s.estimated_pusd
+            acc[1] += s.reported_pusd
+            acc[2] += s.subscription_pusd
+            acc[3] += s.covered_pusd
     n = (last - first).days + 1
     days = [first + timedelta(days=i) for i in range(n)]
-    return [DaySpend(d, *sums.get(d, [0, 0])) for d in days]
+    return [DaySpend(d, *sums.get(d, [0, 0, 0, 0])) for d in days]
 
 
 # ---- JSON and CSV ------------------------------------------------------------------------------------------
@@ -349,15 +415,20 @@ def summary_json(rep: ClientReport) -> dict[str, Any]:
         "value_per_dollar": None if vpd is None else str(vpd),
         "cost_per_outcome": _money(t.cost_per(t.outcomes)),
         "cost_per_kept_outcome": _money(t.cost_per(t.kept_outcomes)),
-    }
+    } | _plan_parts(rep.subscriptions, t.subscription_pusd, t.covered_pusd)
 
 
-def _spend_json(line: SpendLine) -> dict[str, Any]:
+def _plan_parts(plans: bool, subscription: int, covered: int) -> dict[str, Any]:
+    """``subscription_usd`` (spend) and ``covered_usd`` (API-equivalent, not spend), only once a plan exists."""
+    return {"subscription_usd": usd_text(subscription), "covered_usd": usd_text(covered)} if plans else {}
+
+
+def _spend_json(line: SpendLine, plans: bool) -> dict[str, Any]:
     return {"estimated_usd": usd_text(line.estimated_pusd), "reported_usd": usd_text(line.reported_pusd),
-            "unpriced_records": line.unpriced_records}
+            "unpriced_records": line.unpriced_records} | _plan_parts(plans, line.subscription_pusd, line.covered_pusd)
 
 
-def _project_json(f: ValueFigures) -> dict[str, Any]:
+def _project_json(f: ValueFigures, plans: bool) -> dict[str, Any]:
     vpd = f.value_per_dollar()
     return {
         "project": f.key, "estimated_usd": usd_text(f.estimated_pusd), "reported_usd": usd_text(f.reported_pusd),
@@ -365,7 +436,7 @@ def _project_json(f: ValueFigures) -> dict[str, Any]:
         "outcome_value_usd": usd_text(f.value_pusd) if f.value_known else None,
         "unvalued_hours": hours_text(f.unvalued_hours),
         "value_per_dollar": None if vpd is None else str(vpd),
-    }
+    } | _plan_parts(plans, f.subscription_pusd, f.covered_pusd)
 
 
 def _outcome_json(o: OutcomeLine) -> dict[str, Any]:
@@ -379,6 +450,7 @@ def _outcome_json(o: OutcomeLine) -> dict[str, Any]:
 
 
 def client_report_json(rep: ClientReport) -> dict[str, Any]:
+    plans = rep.subscriptions
     return {
         "report": "client",
         "client": rep.client,
@@ -390,13 +462,14 @@ def client_report_json(rep: ClientReport) -> dict[str, Any]:
         "currency": "USD",
         "hourly_rate_usd": None if rep.hourly_rate_usd is None else format(rep.hourly_rate_usd, "f"),
         "summary": summary_json(rep),
-        "by_provider": [{"provider": x.name, **_spend_json(x)} for x in rep.by_provider],
-        "by_model": [{"model": x.name, "provider": x.provider, **_spend_json(x)} for x in rep.by_model],
-        "by_project": [_project_json(f) for f in rep.projects],
+        "by_provider": [{"provider": x.name, **_spend_json(x, plans)} for x in rep.by_provider],
+        "by_model": [{"model": x.name, "provider": x.provider, **_spend_json(x, plans)} for x in rep.by_model],
+        "by_project": [_project_json(f, plans) for f in rep.projects],
         "outcomes": [_outcome_json(o) for o in rep.outcomes],
         "days": [{"day": d.day.isoformat(), "estimated_usd": usd_text(d.estimated_pusd),
-                  "reported_usd": usd_text(d.reported_pusd)} for d in rep.days],
-        "notes": [ESTIMATED_NOTE],
+                  "reported_usd": usd_text(d.reported_pusd)}
+                 | _plan_parts(plans, d.subscription_pusd, d.covered_pusd) for d in rep.days],
+        "notes": [ESTIMATED_NOTE, *([PLANS_NOTE] if plans else [])],
     }
 
 
@@ -410,13 +483,17 @@ def client_report_csv(rep: ClientReport) -> str:
     outcome, day); a cell that does not apply, or is unknown (null in JSON), is empty."""
     d = client_report_json(rep)
     s = d["summary"]
+    fields = CSV_FIELDS if not rep.subscriptions else (
+        *CSV_FIELDS[:CSV_FIELDS.index("reported_usd") + 1], "subscription_usd", "covered_usd",
+        *CSV_FIELDS[CSV_FIELDS.index("reported_usd") + 1:])
     rows: list[dict[str, Any]] = [
         {"section": "period", "name": rep.month, "day": f"{d['first_day']}..{d['last_day']}"},
         {"section": "summary", "name": rep.client, "estimated_usd": s["estimated_usd"],
          "reported_usd": s["reported_usd"], "unpriced_records": s["unpriced_records"], "outcomes": s["outcomes"],
          "counted_value_usd": s["outcome_value_usd"], "hours_saved": s["hours_saved"],
          "unvalued_hours": s["unvalued_hours"], "value_per_dollar": s["value_per_dollar"],
-         "cost_per_outcome": s["cost_per_outcome"]},
+         "cost_per_outcome": s["cost_per_outcome"],
+         **{k: s[k] for k in ("subscription_usd", "covered_usd") if k in s}},
     ]
     rows += [{"section": "provider", "name": x.pop("provider"), **x} for x in d["by_provider"]]
     rows += [{"section": "model", "name": x.pop("model"), **x} for x in d["by_model"]]
@@ -424,10 +501,9 @@ def client_report_csv(rep: ClientReport) -> str:
               **{k: v for k, v in x.items() if k != "kept_outcomes"}} for x in d["by_project"]]
     rows += [{"section": "outcome", "name": x.pop("title"), **{k: v for k, v in x.items() if k != "number"}}
              for x in d["outcomes"]]
-    rows += [{"section": "day", "day": x["day"], "estimated_usd": x["estimated_usd"],
-              "reported_usd": x["reported_usd"]} for x in d["days"]]
+    rows += [{"section": "day", **x} for x in d["days"]]
     buf = io.StringIO()
-    w = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n", restval="")
+    w = csv.DictWriter(buf, fields, lineterminator="\n", restval="")
     w.writeheader()
     for row in rows:
         w.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -4,9 +4,10 @@ For each group and in total: spend (estimated from local logs, reported by provi
 unpriced records, which are never counted as $0), the outcomes logged and their value, value per dollar, cost
 per outcome and per kept outcome, spend with no outcome, and the month-end run-rate of the current month.
 
-**Spend** is ``estimated + reported`` (``+ subscription`` once a flat plan is stored: its fee spread per day,
-``tracker.analytics.subscriptions``; a fee belongs to no project and no outcome, so it is never spend with no
-outcome), labelled so everywhere, with the parts kept: the same figure
+**Spend** is ``estimated + reported`` (``+ subscription`` once a flat plan is stored: then the usage a plan
+covered leaves estimated for ``covered`` (its API-equivalent cost, shown apart, never spend) and the plan's daily
+fee shares are spend of the projects whose usage it covered, at that usage's instants; see
+``tracker.analytics.subscriptions.plan_spend``), labelled so everywhere, with the parts kept: the same figure
 ``tracker.analytics.attribution`` attributes to outcomes and ``tracker.analytics.spend`` projects, so spend with
 no outcome and spend attributed to outcomes add up. The two parts can overlap when an agent's API calls are both
 logged locally and billed to a polled account (``report reconcile`` shows it).
@@ -64,7 +65,8 @@ class ValueFigures:
     estimated_pusd: int = 0
     reported_pusd: int = 0
     unpriced_records: int = 0
-    subscription_pusd: int = 0  # flat plans' fees spread per day (tracker.analytics.subscriptions)
+    subscription_pusd: int = 0  # flat plans' fee shares (tracker.analytics.subscriptions.plan_spend)
+    covered_pusd: int = 0  # API-equivalent cost of the usage plans covered: shown apart, never spend
     outcomes: int = 0
     kept_outcomes: int = 0
     value_pusd: int = 0  # kept outcomes: dollar value + hours valued at the rate
@@ -106,6 +108,7 @@ class ValueFigures:
         self.reported_pusd += other.reported_pusd
         self.unpriced_records += other.unpriced_records
         self.subscription_pusd += other.subscription_pusd
+        self.covered_pusd += other.covered_pusd
         self.outcomes += other.outcomes
         self.kept_outcomes += other.kept_outcomes
         self.value_pusd += other.value_pusd
@@ -148,6 +151,12 @@ class _Piece:
     estimated_pusd: int
     reported_pusd: int
     unpriced_records: int
+    subscription_pusd: int = 0
+    covered_pusd: int = 0
+
+    @property
+    def spend_pusd(self) -> int:
+        return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
 
 
 @dataclass(frozen=True)
@@ -236,10 +245,26 @@ def _reported_pieces(conn: sqlite3.Connection, rules: Rules, first: date | None,
         yield _Piece(project, _EPOCH + timedelta(days=start // _DAY_MS), start, 0, cost, 0)
 
 
-def _pieces(conn: sqlite3.Connection, rules: Rules, tz: tzinfo, first: date | None, last: date | None
-            ) -> Iterator[_Piece]:
-    yield from _usage_pieces(conn, rules, tz, first, last)
-    yield from _reported_pieces(conn, rules, first, last)
+def _plan_pieces(conn: sqlite3.Connection, rules: Rules, tz: tzinfo, span: tuple[date | None, date | None],
+                 today: date) -> Iterator[_Piece]:
+    """The plans' corrections (``subscriptions.plan_spend``), at the instants attribution uses: covered usage
+    leaves estimated for covered, fee shares are subscription spend of their project."""
+    from tracker.analytics.subscriptions import plan_spend
+
+    ps = plan_spend(conn, tz, today, span[0], span[1], rules=rules)
+    for u in ps.covered:
+        yield _Piece(u.project, u.day, u.at_ms, -u.cost_pusd, 0, 0, 0, u.cost_pusd)
+    for f in ps.fees:
+        yield _Piece(f.project, f.day, f.at_ms, 0, 0, 0, f.pusd)
+
+
+def _pieces(conn: sqlite3.Connection, rules: Rules, tz: tzinfo, span: tuple[date | None, date | None],
+            today: date | None = None) -> Iterator[_Piece]:
+    """Every piece of spend on local days ``span``; with ``today`` (plans stored), the plans' pieces too."""
+    yield from _usage_pieces(conn, rules, tz, *span)
+    yield from _reported_pieces(conn, rules, *span)
+    if today is not None:
+        yield from _plan_pieces(conn, rules, tz, span, today)
 
 
 def _outcomes(conn: sqlite3.Connection, q: ValueQuery) -> list[_Outcome]:
@@ -258,9 +283,9 @@ def _outcomes(conn: sqlite3.Connection, q: ValueQuery) -> list[_Outcome]:
 class _Windows:
     """Every outcome's attribution window, merged per project, for "is this instant covered by an outcome?"."""
 
-    def __init__(self, conn: sqlite3.Connection, tz: tzinfo, rules: Rules) -> None:
+    def __init__(self, conn: sqlite3.Connection, tz: tzinfo, rules: Rules, now: int) -> None:
         spans: dict[str | None, list[tuple[int, int]]] = {}
-        for o in attribute_outcomes(conn, tz, rules):
+        for o in attribute_outcomes(conn, tz, rules, now_ms=now):
             spans.setdefault(o.project, []).append(o.window)
         self._starts: dict[str | None, list[int]] = {}
         self._ends: dict[str | None, list[int]] = {}
@@ -310,9 +335,11 @@ def _add_spend(rows: dict[str, ValueFigures], q: ValueQuery, rules: Rules, piece
         r.estimated_pusd += p.estimated_pusd
         r.reported_pusd += p.reported_pusd
         r.unpriced_records += p.unpriced_records
+        r.subscription_pusd += p.subscription_pusd
+        r.covered_pusd += p.covered_pusd
         if not windows.covers(p.project, p.at_ms):
-            r.without_outcome_pusd += p.estimated_pusd + p.reported_pusd
-            no_outcome[p.project] = no_outcome.get(p.project, 0) + p.estimated_pusd + p.reported_pusd
+            r.without_outcome_pusd += p.spend_pusd
+            no_outcome[p.project] = no_outcome.get(p.project, 0) + p.spend_pusd
     return no_outcome
 
 
@@ -340,37 +367,16 @@ def _month_bounds(now: int, tz: tzinfo) -> tuple[str, date, date, int, int]:
     return first.strftime("%Y-%m"), first, nxt, local_midnight_ms(first, tz), local_midnight_ms(nxt, tz)
 
 
-def _subscription_spend(conn: sqlite3.Connection, q: ValueQuery, first: date | None, last: date | None
-                        ) -> Iterator[tuple[date, int]]:
-    """(local day, plans' fee share) up to today: a flat fee belongs to no project and to no outcome."""
-    from tracker.analytics.subscriptions import subscription_by_day
-
-    today = datetime.fromtimestamp(q.now_ms / 1000, q.tz).date()
-    for day, per in sorted(subscription_by_day(conn, first, last, today).items()):
-        yield day, sum(per.values())
-
-
-def _add_subscriptions(rows: dict[str, ValueFigures], q: ValueQuery, rules: Rules,
-                       conn: sqlite3.Connection) -> None:
-    for day, pusd in _subscription_spend(conn, q, q.since, q.until):
-        _row(rows, _group_key(q.by, None, day, rules)).subscription_pusd += pusd
-
-
 def _run_rates(conn: sqlite3.Connection, q: ValueQuery, rules: Rules, rows: dict[str, ValueFigures],
-               totals: ValueFigures, *, subscriptions: bool = False) -> str:
+               totals: ValueFigures, *, today: date | None) -> str:
     """Month-end run-rate of the current month (whatever --since/--until say), per group and in total."""
     label, first, nxt, lo_ms, hi_ms = _month_bounds(q.now_ms, q.tz)
     so_far: dict[str, int] = {}
     total = 0
-    for p in _pieces(conn, rules, q.tz, first, nxt - timedelta(days=1)):
+    for p in _pieces(conn, rules, q.tz, (first, nxt - timedelta(days=1)), today):
         key = _group_key(q.by, p.project, p.day, rules)
-        so_far[key] = so_far.get(key, 0) + p.estimated_pusd + p.reported_pusd
-        total += p.estimated_pusd + p.reported_pusd
-    if subscriptions:
-        for day, pusd in _subscription_spend(conn, q, first, nxt - timedelta(days=1)):
-            key = _group_key(q.by, None, day, rules)
-            so_far[key] = so_far.get(key, 0) + pusd
-            total += pusd
+        so_far[key] = so_far.get(key, 0) + p.spend_pusd
+        total += p.spend_pusd
     for key, r in rows.items():
         if q.by != "month" or key == label:
             r.run_rate_pusd = run_rate(so_far.get(key, 0), lo_ms, hi_ms, q.now_ms)
@@ -391,18 +397,18 @@ def build_value_report(conn: sqlite3.Connection, q: ValueQuery) -> ValueReport:
         raise ValueError(f"unknown grouping {q.by!r}")
     rules = load_rules(conn)
     rows: dict[str, ValueFigures] = {}
-    no_outcome = _add_spend(rows, q, rules, _pieces(conn, rules, q.tz, q.since, q.until), _Windows(conn, q.tz, rules))
-    _add_outcomes(rows, q, rules, _outcomes(conn, q))
     subscriptions = has_subscriptions(conn)
-    if subscriptions:
-        _add_subscriptions(rows, q, rules, conn)
+    today = datetime.fromtimestamp(q.now_ms / 1000, q.tz).date() if subscriptions else None
+    pieces = _pieces(conn, rules, q.tz, (q.since, q.until), today)
+    no_outcome = _add_spend(rows, q, rules, pieces, _Windows(conn, q.tz, rules, q.now_ms))
+    _add_outcomes(rows, q, rules, _outcomes(conn, q))
     if q.by == "project":
         for r in rows.values():
             r.client = rules.client_of(None if r.key == NO_PROJECT else r.key)
     totals = ValueFigures("total")
     for r in rows.values():
         totals.add(r)
-    label = _run_rates(conn, q, rules, rows, totals, subscriptions=subscriptions)
+    label = _run_rates(conn, q, rules, rows, totals, today=today)
     warnings = sorted(((NO_PROJECT if p is None else p, v) for p, v in no_outcome.items() if v > 0),
                       key=lambda kv: (-kv[1], kv[0]))
     return ValueReport(q.by, zone_name(q.tz), q.since, q.until, q.hourly_rate_usd, label, _order(q.by, rows),

@@ -53,6 +53,7 @@ def list_(ctx: CliContext, fmt: str) -> None:
     tz = local_tz()
     with read_conn(ctx) as conn:
         statuses = [] if conn is None else budget_statuses(conn, tz, plans.now_ms())
+        with_plans = conn is not None and plans.has_subscriptions(conn)
     if not statuses and fmt == "table":
         click.echo("No budgets. Add one with `token-ledger budget add --monthly 100` "
                    "(or --weekly, with --provider P or --project P).")
@@ -69,6 +70,8 @@ def list_(ctx: CliContext, fmt: str) -> None:
             "subscription_usd": usd_json(st.subscription_pusd), "unpriced_records": st.unpriced_records,
             "percent_used": st.percent,
         })
+        if with_plans:  # the API-equivalent cost of plan-covered usage: shown, never counted
+            records[-1]["covered_usd"] = usd_json(st.covered_pusd)
         rows.append([str(b.id), b.period, b.scope if not b.target else f"{b.scope} {b.target}", usd_cell(b.amount_pusd),
                      f"{st.period_key} ({st.first:%m-%d}–{st.last:%m-%d})", usd_cell(st.estimated_pusd),
                      usd_cell(st.reported_pusd), usd_cell(st.subscription_pusd), usd_cell(st.spend_pusd)
@@ -78,6 +81,8 @@ def list_(ctx: CliContext, fmt: str) -> None:
                 "Spend $", "Used"], rows, records=records, fields=tuple(records[0]) if records else ("id",))
     if fmt == "table":
         click.echo("Spend = estimated + reported + subscription; unpriced records are not counted as $0.")
+        if with_plans:
+            click.echo("Usage a flat plan covered counts as its fee (subscription), not at API prices.")
 
 
 @budget.command()

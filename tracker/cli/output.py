@@ -350,8 +350,10 @@ def reconcile_csv(rec: Reconciliation) -> str:
 # by) is null, never 0.
 
 VALUE_SPEND = "estimated (local logs) + reported (billed by provider accounts); unpriced requests are not in it"
-VALUE_SPEND_SUBSCRIPTION = ("estimated (local logs) + reported (billed by provider accounts) + subscription (flat "
-                             "plans' fees spread per day); unpriced requests are not in it")
+VALUE_SPEND_SUBSCRIPTION = ("estimated (local logs, less the usage flat plans covered) + reported (billed by provider "
+                            "accounts) + subscription (flat plans' fees spread per day, split between projects by "
+                            "covered usage); covered_usd (the API-equivalent cost of the usage plans covered) is not "
+                            "spend; unpriced requests are not in it")
 VALUE_NOTES = ("Subscription spend is not tracked yet: spend_usd has no subscription part.",)
 VALUE_FIELDS = ("spend_usd", "estimated_usd", "reported_usd", "unpriced_records", "outcomes", "kept_outcomes",
                 "outcome_value_usd", "hours_saved", "unvalued_hours", "value_per_dollar", "cost_per_outcome",
@@ -396,7 +398,8 @@ def _value_row_json(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
 
 
 def _with_subscription(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
-    """The figures, plus ``subscription_usd`` after ``reported_usd`` once a plan exists (else unchanged)."""
+    """The figures, plus ``subscription_usd`` and ``covered_usd`` after ``reported_usd`` once a plan exists (else
+    unchanged)."""
     from tracker.analytics.reported import usd_text
 
     d = value_figures_json(f)
@@ -407,6 +410,7 @@ def _with_subscription(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:
         out[k] = v
         if k == "reported_usd":
             out["subscription_usd"] = usd_text(f.subscription_pusd)
+            out["covered_usd"] = usd_text(f.covered_pusd)
     return out
 
 
@@ -414,7 +418,7 @@ def _value_fields(rep: ValueReport) -> tuple[str, ...]:
     if not rep.subscriptions:
         return VALUE_FIELDS
     i = VALUE_FIELDS.index("reported_usd") + 1
-    return (*VALUE_FIELDS[:i], "subscription_usd", *VALUE_FIELDS[i:])
+    return (*VALUE_FIELDS[:i], "subscription_usd", "covered_usd", *VALUE_FIELDS[i:])
 
 
 def value_json(rep: ValueReport) -> dict[str, Any]:

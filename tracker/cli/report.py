@@ -647,9 +647,10 @@ def _value_cells(f: ValueFigures, subscriptions: bool = False) -> list[str]:
     if f.unvalued_hours:
         value = f"{value} + {hours_text(f.unvalued_hours)} h".removeprefix(" + ")
     sub = [reported_money(f.subscription_pusd)] if subscriptions else []
+    covered = [reported_money(f.covered_pusd)] if subscriptions else []
     return [
         reported_money(f.estimated_pusd), reported_money(f.reported_pusd), *sub,
-        _value_money(f.spend_pusd, f.spend_known),
+        _value_money(f.spend_pusd, f.spend_known), *covered,
         f"{f.unpriced_records:,}" if f.unpriced_records else "—",
         f"{f.outcomes:,}", f"{f.kept_outcomes:,}", value or "—",
         "—" if vpd is None else f"{vpd}×",
@@ -673,7 +674,8 @@ def _value_table(rep: ValueReport) -> Table:
         table.add_column("Client", footer="")
     names: tuple[str, ...] = (*_VALUE_COLUMNS[:-1], f"Run-rate {rep.current_month}")
     if rep.subscriptions:
-        names = ("Estimated", "Reported", "Subscription", "Spend (est. + rep. + sub.)", *names[3:])
+        names = ("Estimated", "Reported", "Subscription", "Spend (est. + rep. + sub.)",
+                 "Covered by plans (API-equiv.)", *names[3:])
     for name, total in zip(names, _value_cells(rep.totals, rep.subscriptions), strict=True):
         table.add_column(name, justify="right", no_wrap=True, footer=total)
     for f in rep.rows:
@@ -692,8 +694,10 @@ def value_notes(rep: ValueReport) -> list[str]:
            "is not tracked yet."]
     if rep.subscriptions:
         out[0] = out[0].replace("Subscription spend is not tracked yet.",
-                                "Subscription = flat plans' fees spread per day (`token-ledger subscription list`); "
-                                "a fee belongs to no project and no outcome.")
+                                "Subscription = flat plans' fees spread per day (`token-ledger subscription list`), "
+                                "split between projects by the usage each plan covered that day.")
+        out.insert(1, "Covered by plans = what the usage your plans covered would have cost at API prices; the plan "
+                      "paid for it, so it is not in estimated or spend.")
     for project, pico in rep.no_outcome:
         who = "spend in no project" if project == NO_PROJECT else f"project {project} spent"
         out.append(f"Warning: {who} {reported_money(pico)} with no outcome logged.")
