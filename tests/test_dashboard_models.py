@@ -4,6 +4,7 @@ provider rows written with SQL. ``build_ledger`` is shared with the window tests
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,77 @@ def test_month_run_rates_per_kind() -> None:
     # December rolls over to January
     dec = int(datetime(2026, 12, 16, 12, tzinfo=utc).timestamp() * 1000)
     assert dash.month_run_rates(10**12, 0, utc, dec) == (2 * 10**12, 0)
+
+
+# --- outcomes: the Outcomes page's rows, filters and figures; the overview's markers; the value charts ---------
+
+_D1 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _ms(days: int, hour: int) -> int:
+    return int((_D1 + timedelta(days=days, hours=hour)).timestamp() * 1000)
+
+
+@pytest.fixture
+def outcome_ledger(tmp_path: Path) -> Path:
+    """alpha: $2 on day 0, $3 on day 1; beta: $5 on day 1. Outcomes: A1 (alpha, day 0 12:00, $10, kept),
+    A2 (alpha, day 2, $4 + 2 h, redone), B1 (beta, day 2, 1.5 h, kept)."""
+    from tracker.outcomes import OutcomeFields, add_outcome
+    from tracker.store import open_store
+
+    db = tmp_path / "ledger.sqlite"
+    with open_store(db) as store, store.transaction() as conn:
+        for n, (path, ts, usd) in enumerate((("/w/alpha", _ms(0, 10), 2), ("/w/alpha", _ms(1, 10), 3),
+                                             ("/w/beta", _ms(1, 12), 5))):
+            conn.execute("INSERT INTO usage (source, dedup_key, ts_ms, model, cost_pusd, cost_kind, project_path) "
+                         "VALUES ('codex', ?, ?, 'm', ?, 'estimated', ?)", (f"k{n}", ts, usd * 10**12, path))
+        add_outcome(conn, OutcomeFields(title="A1", at_ms=_ms(0, 12), project="alpha", value_pusd=10 * 10**12))
+        add_outcome(conn, OutcomeFields(title="A2", at_ms=_ms(2, 9), project="alpha", value_pusd=4 * 10**12,
+                                        hours_saved="2", status="redone", kind="bug_fix"))
+        add_outcome(conn, OutcomeFields(title="B1", at_ms=_ms(2, 15), project="beta", hours_saved="1.5"))
+    return db
+
+
+def test_outcome_rows_carry_their_attributed_spend_and_filter(outcome_ledger: Path) -> None:
+    from decimal import Decimal
+
+    with closing(sqlite3.connect(outcome_ledger)) as conn:
+        data = dash.outcome_data(conn, UTC)
+    assert [o.title for o in data.lines] == ["B1", "A2", "A1"]  # newest first
+    assert {o.title: o.attributed_pusd // 10**12 for o in data.lines} == {"A1": 2, "A2": 3, "B1": 5}
+    assert data.projects == ["alpha", "beta"] and data.guessed_project == "beta"
+    f = dash.filter_outcomes
+    assert [o.title for o in f(data.lines, dash.OutcomeFilter(project="alpha"))] == ["A2", "A1"]
+    assert [o.title for o in f(data.lines, dash.OutcomeFilter(status="kept"))] == ["B1", "A1"]
+    assert [o.title for o in f(data.lines, dash.OutcomeFilter(kind="bug_fix"))] == ["A2"]
+    assert [o.title for o in f(data.lines, dash.OutcomeFilter(since=date(2026, 11, 2)))] == ["B1", "A2"]
+    # By hand: kept value $10 + 1.5 h x $100 = $160 over $2 + $3 + $5 attributed = 16.00 per dollar.
+    fig = dash.outcome_figures(data.lines, Decimal(100))
+    assert (fig.outcomes, fig.kept_outcomes, fig.value_pusd, fig.spend_pusd) == (3, 2, 160 * 10**12, 10 * 10**12)
+    assert fig.value_per_dollar() == Decimal("16.00")
+    no_rate = dash.outcome_figures(data.lines, None)
+    assert (no_rate.value_pusd, no_rate.unvalued_hours, no_rate.value_per_dollar()) == (
+        10 * 10**12, Decimal("1.5"), Decimal("1.00"))
+
+
+def test_outcome_markers_are_the_outcomes_of_the_range_on_their_local_day(outcome_ledger: Path) -> None:
+    with closing(sqlite3.connect(outcome_ledger)) as conn:
+        markers = dash.outcome_markers(conn, date(2026, 11, 2), date(2026, 11, 3), UTC)
+        tokyo = dash.outcome_markers(conn, date(2026, 11, 1), date(2026, 11, 1), ZoneInfo("Asia/Tokyo"))
+    assert [(m.title, m.day, m.status, m.hours_saved) for m in markers] == [
+        ("A2", date(2026, 11, 3), "redone", "2"), ("B1", date(2026, 11, 3), "kept", "1.5")]
+    assert [m.title for m in tokyo] == ["A1"]  # 12:00 UTC is 21:00 in Tokyo, still Nov 1
+
+
+def test_value_series_is_report_values_by_month_with_gaps_filled(outcome_ledger: Path) -> None:
+    from decimal import Decimal
+
+    now = int(datetime(2027, 1, 10, tzinfo=UTC).timestamp() * 1000)
+    with closing(sqlite3.connect(outcome_ledger)) as conn:
+        v = dash.value_series(conn, UTC, now, Decimal(100))
+    assert [m.month for m in v.months] == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
+    nov = v.months[0]
+    assert (nov.spend_pusd, nov.outcomes, nov.value_pusd, nov.value_per_dollar) == (
+        10 * 10**12, 3, 160 * 10**12, Decimal("16.00"))
+    assert v.months[1].spend_pusd == 0 and v.months[1].value_per_dollar is None
+    assert v.cumulative_spend() == (10 * 10**12,) * 3 and v.cumulative_value() == (160 * 10**12,) * 3

@@ -68,6 +68,7 @@ class DemoSummary:
     balance_rows: int = 0
     network_rows: int = 0
     sync_runs: int = 0
+    outcomes: int = 0
     first_ms: int = 0
     last_ms: int = 0
     counts_by_source: dict[str, int] = field(default_factory=dict)
@@ -139,7 +140,52 @@ def create_demo(paths: AppPaths, spec: DemoSpec, progress: Callable[[int, int], 
         with store.transaction() as conn:
             _write_sync_runs(conn, rng, plan, summary)
             _write_accounts(conn, rng, plan, now_ms, summary)
+        with store.transaction() as conn:
+            summary.outcomes = _write_outcomes(conn, spec, now_ms)
     return summary
+
+
+# -- outcomes ---------------------------------------------------------------------------------------------------
+
+# (days before now, hour, title, kind, project, value $, hours saved, status): what a freelancer might log.
+_OUTCOMES = (
+    (170, 16, "Checkout flow rewrite", "shipped_feature", "webshop", "1800", None, "kept"),
+    (150, 11, "Nightly ETL to Parquet", "automation", "data-pipeline", None, "6", "kept"),
+    (128, 15, "Fix double-charged refunds", "bug_fix", "webshop", "650", None, "kept"),
+    (104, 10, "Invoice PDF export", "client_deliverable", "ledger-api", "1200", None, "kept"),
+    (90, 17, "Terraform module for staging", "automation", "infra", None, "4", "kept"),
+    (75, 14, "Churn model, first try", "research", "ml-experiments", None, None, "abandoned"),
+    (61, 12, "Rate limiter for public API", "pr_merged", "ledger-api", "400", "2", "kept"),
+    (47, 16, "Post: what agents cost us", "document", "blog", "150", None, "kept"),
+    (33, 11, "Backfill job for old orders", "automation", "data-pipeline", "300", "3", "kept"),
+    (24, 15, "Search with typo tolerance", "shipped_feature", "webshop", "900", None, "kept"),
+    (17, 10, "Pick a queue: SQS over Kafka", "decision", "infra", None, "1.5", "kept"),
+    (11, 17, "Webhooks for payments", "pr_merged", "ledger-api", "500", None, "redone"),
+    (6, 14, "Webhooks, with retries", "pr_merged", "ledger-api", "500", None, "kept"),
+    (2, 16, "Cart page 40% faster", "shipped_feature", "webshop", "700", None, "kept"),
+)
+
+
+def _write_outcomes(conn: sqlite3.Connection, spec: DemoSpec, now_ms: int) -> int:
+    """A handful of outcomes across the demo's projects (within the demo's period), so the Outcomes page, the
+    value figures and the chart's markers have something to show. Written with ``tracker.outcomes``."""
+    from tracker.analytics.attribution import all_projects
+    from tracker.outcomes import OutcomeFields, add_outcome, parse_hours, parse_usd
+
+    known = all_projects(conn)  # a tiny demo may not reach every project: its outcomes then have none
+    span_days = spec.months * 30
+    written = 0
+    for days, hour, title, kind, project, value, hours, status in _OUTCOMES:
+        if days >= span_days:
+            continue
+        day_ms = (now_ms // DAY_MS - days) * DAY_MS
+        add_outcome(conn, OutcomeFields(
+            title=title, kind=kind, at_ms=day_ms + hour * 3_600_000, project=project if project in known else None,
+            status=status,
+            value_pusd=None if value is None else parse_usd(value), hours_saved=None if hours is None else
+            parse_hours(hours), tags=["demo"]))
+        written += 1
+    return written
 
 
 # -- usage rows ---------------------------------------------------------------------------------------------

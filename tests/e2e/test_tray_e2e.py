@@ -11,10 +11,11 @@ made that way). Skipped, with the reason, when Xvfb, trayer, xdotool, x11-utils 
 (``.ci/run`` installs them). Every wait is bounded, and every process is killed at the end, also on failure.
 
 Menu entries are chosen with the keyboard, not by clicking at a guessed height: a Qt menu skips its disabled
-entries (today's and this month's figures) when moving with Down, so "Open dashboard" is the second entry
-reached (after "Sync now"), whatever the font and style make the rows' heights. Inside the dashboard, ranges and
-pages are switched from the keyboard too (see ``PAGE_KEYS`` and ``RANGE_KEYS``); every switch must change what
-the window shows, and the pointer is parked where no hover effect can change it meanwhile.
+entries (today's and this month's figures) when moving with Down, so "Open dashboard" is the third entry
+reached (after "Log outcome…" and "Sync now"), whatever the font and style make the rows' heights. Inside the
+dashboard, ranges and pages are switched from the keyboard too (see ``PAGE_KEYS`` and ``RANGE_KEYS``); every
+switch must change what the window shows, and the pointer is parked where no hover effect can change it meanwhile.
+"Log outcome…" from the tray opens its dialog, which is photographed and closed with Escape.
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS_ENV = "TOKEN_LEDGER_SCREENSHOTS"
 # Keyboard paths through the tray menu (tracker/ui/tray.py builds it): disabled figure lines are skipped.
-MENU_OPEN_DASHBOARD = ("Down", "Down", "Return")  # Sync now, Open dashboard
+MENU_OPEN_DASHBOARD = ("Down", "Down", "Down", "Return")  # Log outcome…, Sync now, Open dashboard
+MENU_LOG_OUTCOME = ("Down", "Return")
 MENU_QUIT = ("Up", "Return")  # Up from no selection goes to the last entry: Quit
 # Keyboard paths through the dashboard (tracker/ui/window.py, pages/overview.py), as a person without a mouse
 # would go: the sidebar (a list, focused when the window opens) moves between pages with the arrow keys; Tab
 # goes on to the range buttons; in their exclusive group Space chooses one and Right chooses the next.
-PAGE_KEYS = (("usage", "Down"), ("accounts", "Down"), ("settings", "Down"), ("network", "Down"),
+PAGE_KEYS = (("usage", "Down"), ("outcomes", "Down"), ("accounts", "Down"), ("settings", "Down"), ("network", "Down"),
              ("overview", "Home"))
 RANGE_KEYS = (("7d", ("Tab", "space")), ("30d", ("Right",)), ("90d", ("Right",)), ("1y", ("Right",)))
 
@@ -62,6 +64,7 @@ DUMMY_TRAY = textwrap.dedent(
     menu = QMenu()
     menu.addAction("Today: $1.00").setEnabled(False)
     menu.addSeparator()
+    menu.addAction("Log outcome…").triggered.connect(lambda: print("chose: log", flush=True))
     menu.addAction("Sync now").triggered.connect(lambda: print("chose: sync", flush=True))
     menu.addAction("Open dashboard").triggered.connect(lambda: print("chose: open", flush=True))
     menu.addSeparator()
@@ -197,6 +200,9 @@ def _drive(x: XSession, shots: Shots, app: subprocess.Popen[bytes], argv: list[s
     for page, key in PAGE_KEYS:
         x.keys(key)
         picture = changed(x, window, picture, f"the {page} page after {key}")
+        if page == "outcomes":  # two reads (table, then charts): let both land, then wait for a still picture
+            time.sleep(1.5)
+            picture = settled(x, window)
         if page != "overview":
             shots.take(page, window)
 
@@ -206,11 +212,27 @@ def _drive(x: XSession, shots: Shots, app: subprocess.Popen[bytes], argv: list[s
         shots.take(f"overview-{name}", window)
     shots.take("desktop")
 
+    _log_outcome_dialog(x, shots, icon, app.pid, window)
     _second_launch_raises(x, window, argv, env)
 
     menu = open_menu(x, icon, app.pid, {window.wid})
     x.keys(*MENU_QUIT)
     app.wait(timeout=15)
+
+
+def _log_outcome_dialog(x: XSession, shots: Shots, icon: Win, pid: int, window: Win) -> None:
+    """"Log outcome…" from the tray opens the dialog (screenshot), and Escape closes it without saving."""
+    open_menu(x, icon, pid, {window.wid})
+    x.keys(*MENU_LOG_OUTCOME)
+    dialog = wait_for("the Log outcome dialog", lambda: next(
+        (w for w in x.top_windows(pid) if w.wid != window.wid and w.width > 300 and w.height > 200
+         and x.window_type(w.wid) not in ("POPUP_MENU", "TOOLTIP")), None), 10)
+    x.focus(dialog)
+    x.park_pointer(dialog)
+    settled(x, dialog)
+    shots.take("log-outcome", dialog)
+    x.keys("Escape")
+    _wait_closed(x, dialog, pid)
 
 
 def _icon_while_alive(x: XSession, app: subprocess.Popen[bytes]) -> Win | None:

@@ -21,13 +21,18 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta, tzinfo
+from decimal import Decimal
 from itertools import accumulate
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracker.analytics.periods import local_date, local_midnight_ms, periods
 from tracker.analytics.reported import PROVIDER_LABELS, billed_lines, day_ms, usd_text
 from tracker.analytics.reports import ReportQuery, build_report
 from tracker.ledger.rollup import WIDTHS, dirty_range
+
+if TYPE_CHECKING:
+    from tracker.analytics.value import ValueFigures
 
 SOURCES = ("claude_code", "codex")
 SOURCE_LABELS = {"claude_code": "Claude Code", "codex": "Codex"}
@@ -583,3 +588,210 @@ def ledger_state(conn: sqlite3.Connection, env: Mapping[str, str], home: Path) -
     if _has_table(conn, "provider_usage"):
         (reported,) = conn.execute("SELECT count(*) FROM (SELECT 1 FROM provider_usage LIMIT 1)").fetchone()
     return LedgerState(int(usage), int(accounts), int(reported), local_sources(conn, env, home))
+
+
+# --- outcomes (issue 5): the Outcomes page, the overview's markers, the value charts --------------------------
+
+OUTCOME_KIND_LABELS = {
+    "shipped_feature": "Shipped feature", "bug_fix": "Bug fix", "pr_merged": "PR merged", "decision": "Decision",
+    "automation": "Automation", "document": "Document", "research": "Research",
+    "client_deliverable": "Client deliverable", "other": "Other",
+}
+OUTCOME_STATUS_LABELS = {"kept": "Kept", "redone": "Redone", "abandoned": "Abandoned"}
+
+
+@dataclass(frozen=True)
+class OutcomeMarker:
+    """An outcome on the overview chart's time axis: its local day and what the hover says."""
+
+    id: int
+    day: date
+    at_ms: int
+    title: str
+    kind: str
+    status: str
+    project: str | None
+    value_pusd: int | None
+    hours_saved: str | None
+
+
+def outcome_markers(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo) -> list[OutcomeMarker]:
+    """The outcomes logged on local dates ``first``..``last`` in ``tz``, oldest first."""
+    from tracker.outcomes import list_outcomes
+
+    if not _has_table(conn, "outcomes"):
+        return []
+    rows = list_outcomes(conn, since_ms=local_midnight_ms(first, tz),
+                         until_ms=local_midnight_ms(last + timedelta(days=1), tz))
+    return [OutcomeMarker(o.id, local_date(o.at_ms, tz), o.at_ms, o.title, o.kind, o.status, o.project,
+                          o.value_pusd, o.hours_saved) for o in rows]
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    """One row of the Outcomes page: the outcome as stored and the spend attributed to it (the default method,
+    ``tracker.analytics.attribution.attribute_outcomes``: its project's spend since the previous outcome)."""
+
+    id: int
+    day: date
+    at_ms: int
+    title: str
+    kind: str
+    project: str | None
+    status: str
+    value_pusd: int | None
+    hours_saved: str | None
+    link: str | None
+    notes: str | None
+    tags: tuple[str, ...]
+    estimated_pusd: int = 0
+    reported_pusd: int = 0
+    unpriced_records: int = 0
+
+    @property
+    def attributed_pusd(self) -> int:
+        return self.estimated_pusd + self.reported_pusd
+
+
+@dataclass(frozen=True)
+class OutcomeData:
+    lines: list[OutcomeLine]  # newest first
+    projects: list[str]  # every known project (stored, or seen in usage), for filters and the dialog
+    guessed_project: str | None  # the project of the most recent usage (`outcome add` guesses the same)
+
+
+def outcome_data(conn: sqlite3.Connection, tz: tzinfo) -> OutcomeData:
+    """Every outcome with its attributed spend, the known projects and the guess for a new outcome's project."""
+    from tracker.analytics.attribution import (
+        all_projects,
+        attribute_outcomes,
+        latest_usage_project,
+        load_rules,
+    )
+    from tracker.outcomes import list_outcomes
+
+    if not _has_table(conn, "outcomes"):
+        return OutcomeData([], [], None)
+    rules = load_rules(conn)
+    outcomes = list_outcomes(conn)
+    spend = {s.outcome_id: s for s in attribute_outcomes(conn, tz, rules)} if outcomes else {}
+    lines = []
+    for o in reversed(outcomes):
+        s = spend.get(o.id)
+        lines.append(OutcomeLine(
+            o.id, local_date(o.at_ms, tz), o.at_ms, o.title, o.kind, o.project, o.status, o.value_pusd,
+            o.hours_saved, o.link, o.notes, tuple(o.tags),
+            s.estimated_pusd if s else 0, s.reported_pusd if s else 0, s.unpriced_records if s else 0))
+    projects = sorted(all_projects(conn, rules), key=str.casefold)
+    return OutcomeData(lines, projects, latest_usage_project(conn, rules))
+
+
+@dataclass(frozen=True)
+class OutcomeFilter:
+    project: str | None = None  # None: any; NO_PROJECT_FILTER: outcomes without a project
+    kind: str | None = None
+    status: str | None = None
+    since: date | None = None  # local dates, inclusive
+    until: date | None = None
+
+
+NO_PROJECT_FILTER = "(no project)"
+
+
+def filter_outcomes(lines: Iterable[OutcomeLine], f: OutcomeFilter) -> list[OutcomeLine]:
+    def keep(o: OutcomeLine) -> bool:
+        if f.project is not None and (o.project or NO_PROJECT_FILTER) != f.project:
+            return False
+        if (f.kind is not None and o.kind != f.kind) or (f.status is not None and o.status != f.status):
+            return False
+        return (f.since is None or o.day >= f.since) and (f.until is None or o.day <= f.until)
+
+    return [o for o in lines if keep(o)]
+
+
+def outcome_figures(lines: Iterable[OutcomeLine], hourly_rate_usd: Decimal | None) -> ValueFigures:
+    """The figures of a set of outcomes, as ``report value`` counts them: value from kept outcomes (dollars plus
+    hours at the rate; hours without a rate stay hours), spend = the spend attributed to these outcomes."""
+    from tracker.analytics.value import ValueFigures, hours_pusd
+
+    fig = ValueFigures("selection")
+    for o in lines:
+        fig.estimated_pusd += o.estimated_pusd
+        fig.reported_pusd += o.reported_pusd
+        fig.unpriced_records += o.unpriced_records
+        fig.outcomes += 1
+        if o.status != "kept":
+            continue
+        fig.kept_outcomes += 1
+        fig.value_pusd += o.value_pusd or 0
+        if o.hours_saved:
+            hours = Decimal(o.hours_saved)
+            fig.hours_saved += hours
+            if hourly_rate_usd is None:
+                fig.unvalued_hours += hours
+            else:
+                fig.value_pusd += hours_pusd(hours, hourly_rate_usd)
+    return fig
+
+
+@dataclass(frozen=True)
+class ValueMonth:
+    """One month of ``report value --by month``: spend (estimated + reported, + subscription once plans exist),
+    the value of kept outcomes, and value per dollar (None when either side is unknown or spend is 0)."""
+
+    month: date  # its first day
+    estimated_pusd: int
+    reported_pusd: int
+    subscription_pusd: int
+    unpriced_records: int
+    outcomes: int
+    value_pusd: int
+    unvalued_hours: Decimal
+    value_per_dollar: Decimal | None
+
+    @property
+    def spend_pusd(self) -> int:
+        return self.estimated_pusd + self.reported_pusd + self.subscription_pusd
+
+
+@dataclass(frozen=True)
+class ValueSeries:
+    months: tuple[ValueMonth, ...]  # consecutive, oldest first (months without spend or outcomes are zeros)
+    hourly_rate_usd: Decimal | None
+    subscriptions: bool
+
+    def cumulative_spend(self) -> tuple[int, ...]:
+        return tuple(accumulate(m.spend_pusd for m in self.months))
+
+    def cumulative_value(self) -> tuple[int, ...]:
+        return tuple(accumulate(m.value_pusd for m in self.months))
+
+    @property
+    def unvalued_hours(self) -> Decimal:
+        return sum((m.unvalued_hours for m in self.months), Decimal(0))
+
+    @property
+    def has_outcomes(self) -> bool:
+        return any(m.outcomes for m in self.months)
+
+
+def value_series(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, hourly_rate_usd: Decimal | None) -> ValueSeries:
+    """Spend and outcome value per local month, from ``tracker.analytics.value.build_value_report`` (the same
+    figures as ``token-ledger report value --by month``), with the months between filled with zeros."""
+    from tracker.analytics.value import ValueQuery, build_value_report
+
+    report = build_value_report(conn, ValueQuery("month", tz, now_ms=now_ms, hourly_rate_usd=hourly_rate_usd))
+    by_month = {r.key: r for r in report.rows}
+    if not by_month:
+        return ValueSeries((), hourly_rate_usd, report.subscriptions)
+    first = date.fromisoformat(min(by_month) + "-01")
+    last = date.fromisoformat(max(*by_month, report.current_month) + "-01")
+    months: list[ValueMonth] = []
+    m = first
+    while m <= last:
+        r = by_month.get(m.strftime("%Y-%m"))
+        months.append(ValueMonth(m, 0, 0, 0, 0, 0, 0, Decimal(0), None) if r is None else ValueMonth(
+            m, r.estimated_pusd, r.reported_pusd, r.subscription_pusd, r.unpriced_records, r.outcomes,
+            r.value_pusd, r.unvalued_hours, r.value_per_dollar()))
+        m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+    return ValueSeries(tuple(months), hourly_rate_usd, report.subscriptions)

@@ -131,6 +131,9 @@ def _qt_app() -> Any:
     """The running Qt application, or a new QGuiApplication on the offscreen platform (no display needed)."""
     from PySide6.QtGui import QGuiApplication
 
+    from tracker.ui.pyside_fix import pin_singletons
+
+    pin_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None/True/False (see the module)
     app = QGuiApplication.instance()
     if app is None:
         app = QGuiApplication(["token-ledger", "-platform", "offscreen"])

@@ -29,6 +29,7 @@ from tracker.sync.autostart import apply_autostart
 from tracker.sync.scheduler import Scheduler
 from tracker.sync.services import AppServices
 from tracker.ui.icons import app_icon
+from tracker.ui.pyside_fix import pin_singletons
 from tracker.ui.tray import Tray
 
 log = logging.getLogger("tracker.app")
@@ -208,6 +209,7 @@ def _main_window(services: AppServices) -> QMainWindow:
 
 def run_app(paths: AppPaths) -> int:
     """Run the desktop app until Quit; the exit status (0, or 2 when the ledger cannot be used)."""
+    pin_singletons()  # before any Qt call: PySide6 6.12 on Python 3.11 (see tracker/ui/pyside_fix.py)
     logging.basicConfig(level=os.environ.get("TOKEN_LEDGER_LOG", "WARNING").upper(),
                         format="%(asctime)s %(name)s: %(message)s")
     log.info("data folder: %s", paths.data_dir)

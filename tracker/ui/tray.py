@@ -2,7 +2,7 @@
 
 The menu is rebuilt each time it opens (``aboutToShow``) with the last known figures at once, then fresh ones
 read on a worker replace them in place. Budget notices (50/80/100% of the monthly budget) are shown here,
-once each per month (:mod:`tracker.sync.budget`).
+once each per month (:mod:`tracker.sync.budget`). "Log outcome…" opens :mod:`tracker.ui.outcome_dialog`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import contextlib
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -21,10 +23,16 @@ from tracker.domain import PICO_PER_USD
 from tracker.sync import budget
 from tracker.sync.services import AppServices
 from tracker.ui.icons import app_icon
+from tracker.ui.pyside_fix import pin_singletons
+
+if TYPE_CHECKING:
+    from tracker.ui.outcome_dialog import OutcomeDialog
+
+pin_singletons()  # before any Qt call of the app: see tracker/ui/pyside_fix.py
 
 ACTION_NAMES = (
-    "action_sync_now", "action_open_dashboard", "action_pause_hour", "action_pause_tomorrow", "action_resume",
-    "action_quit",
+    "action_log_outcome", "action_sync_now", "action_open_dashboard", "action_pause_hour", "action_pause_tomorrow",
+    "action_resume", "action_quit",
 )
 
 
@@ -79,6 +87,7 @@ class Tray(QObject):
         self.services = services
         self.summary: SpendSummary | None = None
         self.notices_shown: list[budget.BudgetNotice] = []
+        self.outcome_dialog: OutcomeDialog | None = None
         self._asked = self._shown = 0  # figure reads asked for / the newest one shown
         self._budget_lock = threading.Lock()  # two figure reads may finish together: decide one at a time
         self.icon = QSystemTrayIcon(app_icon("idle"), self)
@@ -118,6 +127,7 @@ class Tray(QObject):
         self._update_figure_actions()
         self.figures_changed.emit(s)
         self._check_budget(s)
+        budget.check_stored_async(self.services, self._notify)  # stored budgets and the value alert
 
     def tooltip(self) -> str:
         lines = ["Token Ledger (demo data)" if self.services.demo else "Token Ledger"]
@@ -149,6 +159,7 @@ class Tray(QObject):
         self._month = self._info_action("action_month", "This month: …")
         self._update_figure_actions()
         m.addSeparator()
+        self._action("action_log_outcome", "Log outcome…", self.log_outcome)
         self._action("action_sync_now", "Sync now", self.services.sync_now)
         self._action("action_open_dashboard", "Open dashboard", self.open_requested.emit)
         m.addSeparator()
@@ -164,6 +175,18 @@ class Tray(QObject):
         m.addSeparator()
         self._action("action_quit", "Quit Token Ledger", self.quit_requested.emit)
         self.refresh()
+
+    def log_outcome(self) -> None:
+        """Open the "Log outcome" dialog (one at a time: a second click brings the open one forward)."""
+        from tracker.ui.outcome_dialog import OutcomeDialog
+
+        dialog = self.outcome_dialog
+        if dialog is None or not shiboken6.isValid(dialog) or not dialog.isVisible():
+            dialog = self.outcome_dialog = OutcomeDialog(self.services)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def _action(self, name: str, text: str, slot: Callable[[], object]) -> QAction:
         action = self.menu.addAction(text)

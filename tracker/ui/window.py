@@ -1,5 +1,5 @@
-"""The dashboard window: a sidebar of pages (Overview, Usage, Accounts, Settings, Network log) and a banner for
-notices (e.g. "No system tray found: ...").
+"""The dashboard window: a sidebar of pages (Overview, Usage, Outcomes, Accounts, Settings, Network log) and a
+banner for notices (e.g. "No system tray found: ...").
 
 Pages re-read their data when shown after ``services.data_changed`` or ``settings_changed`` (the visible page at
 once, hidden ones when next shown), always through the services' workers. Closing the window only hides it (the
@@ -30,17 +30,21 @@ from PySide6.QtWidgets import (
 from tracker.ui.pages.accounts import AccountsPage
 from tracker.ui.pages.base import Page, run
 from tracker.ui.pages.network import NetworkPage
+from tracker.ui.pages.outcomes import OutcomesPage
 from tracker.ui.pages.overview import OverviewPage
 from tracker.ui.pages.settings import SettingsPage
 from tracker.ui.pages.usage import UsagePage
+from tracker.ui.pyside_fix import pin_singletons
 from tracker.ui.widgets.notice import Notice
 
 if TYPE_CHECKING:
     from tracker.sync.services import AppServices
 
-PAGE_NAMES = ("overview", "usage", "accounts", "settings", "network")
-_LABELS = {"overview": "Overview", "usage": "Usage", "accounts": "Accounts", "settings": "Settings",
-           "network": "Network log"}
+pin_singletons()  # before any Qt call of the app: see tracker/ui/pyside_fix.py
+
+PAGE_NAMES = ("overview", "usage", "outcomes", "accounts", "settings", "network")
+_LABELS = {"overview": "Overview", "usage": "Usage", "outcomes": "Outcomes", "accounts": "Accounts",
+           "settings": "Settings", "network": "Network log"}
 STATE_FILENAME = "window-state.json"
 
 
@@ -72,6 +76,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, Page] = {
             "overview": OverviewPage(services),
             "usage": UsagePage(services),
+            "outcomes": OutcomesPage(services),
             "accounts": AccountsPage(services),
             "settings": SettingsPage(services),
             "network": NetworkPage(services),
@@ -120,7 +125,7 @@ class MainWindow(QMainWindow):
     # -- pages ---------------------------------------------------------------------------------------------------
 
     def show_page(self, name: str) -> None:
-        """Switch to page ``name`` ('overview', 'usage', 'accounts', 'settings', 'network')."""
+        """Switch to page ``name`` ('overview', 'usage', 'outcomes', 'accounts', 'settings', 'network')."""
         if name not in self.pages:
             raise ValueError(f"no page {name!r}; choose one of {', '.join(PAGE_NAMES)}")
         self.sidebar.setCurrentRow(PAGE_NAMES.index(name))

@@ -1,5 +1,5 @@
 """The overview page: key figures (today, this month, month-end run-rate, budget), the range buttons and the
-spend chart; while the ledger is empty, the first-run panel instead.
+spend chart (with outcome markers once outcomes exist); while the ledger is empty, the first-run panel instead.
 
 Every read runs through ``services.read``; a range switch reads only the new series and keeps the old chart on
 screen until it arrives, and answers to older requests are dropped (a quick 7d → 1y → 30d ends on 30 days).
@@ -29,7 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tracker.analytics.dashboard import LedgerState, SpendSeries, ledger_state, month_run_rates, spend_series
+from tracker.analytics.dashboard import (
+    LedgerState,
+    OutcomeMarker,
+    SpendSeries,
+    ledger_state,
+    month_run_rates,
+    outcome_markers,
+    spend_series,
+)
 from tracker.ui.pages.base import Page
 from tracker.ui.pages.first_run import FirstRunPanel
 from tracker.ui.widgets.chart import SpendChart
@@ -253,13 +261,13 @@ class OverviewPage(Page):
         self._request += 1
         request = self._request
         self.range_label.setText(range_text(first, last))
-        self.read(lambda conn: spend_series(conn, first, last, tz),
-                           lambda s: self._series_done(request, s), self._failed)
+        self.read(lambda conn: (spend_series(conn, first, last, tz), outcome_markers(conn, first, last, tz)),
+                  lambda r: self._series_done(request, *r), self._failed)
 
-    def _series_done(self, request: int, series: SpendSeries) -> None:
+    def _series_done(self, request: int, series: SpendSeries, markers: list[OutcomeMarker]) -> None:
         if request != self._request:
             return  # an older range's answer: a newer one is on its way
-        self.chart.set_series(series)
+        self.chart.set_series(series, markers)
         self._set_footnote(series)
 
     def _set_footnote(self, s: SpendSeries) -> None:
@@ -290,23 +298,25 @@ class OverviewPage(Page):
         request = self._request
         self.range_label.setText(range_text(first, last))
 
-        def read(conn: sqlite3.Connection) -> tuple[LedgerState, SpendSeries, SpendSummary, tuple[int, int]]:
+        def read(conn: sqlite3.Connection) -> tuple[LedgerState, tuple[SpendSeries, list[OutcomeMarker]],
+                                                    SpendSummary, tuple[int, int]]:
             from tracker.analytics.spend import spend_summary
 
             summary = spend_summary(conn, tz, now_ms, budget)
             rates = month_run_rates(summary.month_estimated_pico, summary.month_reported_pico, tz, now_ms)
-            return ledger_state(conn, env, home), spend_series(conn, first, last, tz), summary, rates
+            return (ledger_state(conn, env, home),
+                    (spend_series(conn, first, last, tz), outcome_markers(conn, first, last, tz)), summary, rates)
 
         self.read(read, lambda r: self._refreshed(request, *r), self._failed)
 
-    def _refreshed(self, request: int, state: LedgerState, series: SpendSeries, summary: SpendSummary,
-                   run_rates: tuple[int, int]) -> None:
+    def _refreshed(self, request: int, state: LedgerState, chart: tuple[SpendSeries, list[OutcomeMarker]],
+                   summary: SpendSummary, run_rates: tuple[int, int]) -> None:
         self.notice.hide()
         self.state = state
         self.first_run.set_state(state)
         self.stack.setCurrentWidget(self.first_run if state.empty else self.dashboard)
         self.set_summary(summary, run_rates)
-        self._series_done(request, series)
+        self._series_done(request, *chart)
 
     def set_summary(self, s: SpendSummary, run_rates: tuple[int, int]) -> None:
         """Fill the cards. Estimated and reported are two figures of equal weight, never one sum: they can cover

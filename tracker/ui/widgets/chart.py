@@ -8,11 +8,15 @@ on the Anthropic bill), so one bar of estimated + reported would count money twi
 Bars are placed at each local date's midnight *as if it were UTC* and the date axis runs in UTC, so the axis
 shows the dashboard zone's dates whatever the machine's own zone. Dollars become floats only here, to draw;
 the figures in the hover text are formatted from the exact integers.
+
+Outcomes, once logged, are small markers above the bars on their local day (labelled with a short title while
+few are in range); the hover of a day lists its outcomes with their value. :class:`ValueCharts` (the Outcomes
+page) draws spend against outcome value per month and value per dollar by month.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -21,7 +25,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from tracker.analytics.dashboard import SOURCE_LABELS, SpendPart, SpendSeries
+from tracker.analytics.dashboard import SOURCE_LABELS, OutcomeMarker, SpendPart, SpendSeries, ValueSeries
 from tracker.analytics.reported import PROVIDER_LABELS
 from tracker.ui.widgets.format import usd
 
@@ -44,6 +48,21 @@ KINDS = ("estimated", "reported")
 BAR_WIDTH = 0.4  # of a day, each bar when a day has two; one kind alone gets one wider bar
 _SINGLE_WIDTH = 0.78
 SIDE = {"estimated": "left", "reported": "right"}
+_MARKER = QColor("#2e7d32")  # outcomes: green, apart from every spend colour
+_MAX_MARKER_LABELS = 10
+
+
+def short_title(title: str, limit: int = 18) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def marker_text(m: OutcomeMarker) -> str:
+    """"Shipped CSV export — $250.00 value, kept" (hours saved as hours: their dollar value needs the rate)."""
+    worth = [usd(m.value_pusd) + " value"] if m.value_pusd is not None else []
+    if m.hours_saved:
+        worth.append(f"{m.hours_saved} h saved")
+    tail = ", ".join([*worth, m.status])
+    return f"{m.title} — {tail}"
 
 
 def day_x(d: date) -> float:
@@ -258,6 +277,8 @@ class SpendChart(QWidget):
         item.vb.sigResized.connect(self._sync_views)
         self._bars: list[pg.BarGraphItem] = []
         self._lines: list[pg.PlotDataItem] = []
+        self.markers: list[OutcomeMarker] = []
+        self._marker_items: list[pg.GraphicsObject] = []
         self.hover = pg.TextItem(color="#222222", fill=pg.mkBrush(255, 255, 255, 235), border=pg.mkPen("#999999"),
                                  anchor=(0, 1))
         self.hover.setZValue(100)
@@ -296,10 +317,15 @@ class SpendChart(QWidget):
     def bar_width(self) -> float:
         return BAR_WIDTH if len(self.kinds()) == 2 else _SINGLE_WIDTH
 
-    def set_series(self, series: SpendSeries) -> None:
-        """Draw ``series`` (the previous drawing stays until this is called, so a range switch never blanks)."""
+    def set_series(self, series: SpendSeries, markers: Sequence[OutcomeMarker] = ()) -> None:
+        """Draw ``series`` and the outcome ``markers`` in its range (the previous drawing stays until this is
+        called, so a range switch never blanks)."""
         self.series = series
+        self.markers = [m for m in markers if series.first <= m.day <= series.last]
         item = self.plot.getPlotItem()
+        for marker in self._marker_items:
+            item.removeItem(marker)
+        self._marker_items = []
         for bar in self._bars:
             item.removeItem(bar)
         for line in self._lines:
@@ -326,6 +352,7 @@ class SpendChart(QWidget):
         self.legend.set_entries(legend_entries(series), len(self.kinds()) == 2)
         self._add_cumulative(series, mids)
         self._set_ranges(series, tops)
+        self._add_markers(max(tops, default=0.0))
 
     def bar_stacks(self) -> dict[str, list[tuple[float, float, float, float]]]:
         """What is drawn, per bar item name: (x centre, width, bottom, top) of each bar in dollars and seconds."""
@@ -350,12 +377,51 @@ class SpendChart(QWidget):
         pad = (hi - lo) * 0.01
         item.vb.setXRange(lo - pad, hi + pad, padding=0)
         top = max(tops, default=0.0)
-        item.vb.setYRange(0, top * 1.08 if top > 0 else 1.0, padding=0)
+        headroom = self._marker_headroom()
+        item.vb.setYRange(0, top * headroom if top > 0 else 1.0, padding=0)
         cum_top = max((max((v / 1e12 for v in series.cumulative(k)), default=0.0) for k in KINDS), default=0.0)
         self._cum_view.setYRange(0, cum_top * 1.08 if cum_top > 0 else 1.0, padding=0)
         self.empty_text.setVisible(series.empty)
         self.empty_text.setPos((lo + hi) / 2, (top * 1.08 if top > 0 else 1.0) / 2)
         self._sync_views()
+
+    def _marker_headroom(self) -> float:
+        """How far above the highest bar the plot goes: room for the markers and two rows of their labels."""
+        if not self.markers:
+            return 1.08
+        return 1.38 if len(self.markers) <= _MAX_MARKER_LABELS else 1.16
+
+    def _add_markers(self, top: float) -> None:
+        """A diamond above the bars on each outcome's day; a short title over it while few are in range."""
+        if not self.markers:
+            return
+        item = self.plot.getPlotItem()
+        y = (top if top > 0 else 1.0 / self._marker_headroom()) * 1.07
+        xs = [day_x(m.day) + _DAY_S / 2 for m in self.markers]
+        spots = pg.ScatterPlotItem(x=xs, y=[y] * len(xs), symbol="d", size=11, pen=pg.mkPen(_MARKER.darker(130)),
+                                   brush=pg.mkBrush(_MARKER))
+        spots.setObjectName("outcome_markers")
+        spots.setZValue(50)
+        item.addItem(spots, ignoreBounds=True)
+        self._marker_items.append(spots)
+        if len(self.markers) > _MAX_MARKER_LABELS:
+            return
+        for k, (m, x) in enumerate(zip(self.markers, xs, strict=True)):
+            label = pg.TextItem(short_title(m.title), color=_MARKER.darker(160), fill=pg.mkBrush(255, 255, 255, 210),
+                                anchor=(0.5, 1.25 + 1.05 * (k % 2)))
+            label.setObjectName("outcome_marker_label")
+            label.setPos(x, y)
+            label.setZValue(51)
+            item.addItem(label, ignoreBounds=True)
+            self._marker_items.append(label)
+
+    def marker_positions(self) -> list[tuple[date, float]]:
+        """Where each outcome marker is drawn: (its day, x of the marker) — for tests."""
+        spots = next((i for i in self._marker_items if isinstance(i, pg.ScatterPlotItem)), None)
+        if spots is None:
+            return []
+        xs, _ys = spots.getData()
+        return [(_x_date(float(x)), float(x)) for x in xs]
 
     # -- hover ---------------------------------------------------------------------------------------------------
 
@@ -381,6 +447,7 @@ class SpendChart(QWidget):
             lines.append(f"Unpriced: {n} record{'s' if n != 1 else ''}")
         if len(lines) == 1:
             lines.append("No spend")
+        lines += [f"Outcome: {marker_text(m)}" for m in self.markers if m.day == s.days[k]]
         return "\n".join(lines)
 
     def show_hover_at(self, x: float, y: float) -> bool:
@@ -406,3 +473,127 @@ class SpendChart(QWidget):
             return
         point = vb.mapSceneToView(pos)
         self.show_hover_at(point.x(), point.y())
+
+
+class MonthAxis(pg.AxisItem):  # type: ignore[misc]
+    """Month names under month indexes 0, 1, 2…; every other (or fewer) label when they would crowd."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.months: list[date] = []
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        n = len(self.months)
+        if n == 0 or size <= 0:
+            return []
+        every = max(1, int(n * 70 // size) + 1)  # about 70 px per label
+        return [(1.0, [float(i) for i in range(0, n, every)])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        out = []
+        for v in values:
+            i = round(v)
+            m = self.months[i] if 0 <= i < len(self.months) else None
+            out.append("" if m is None else (f"{m:%b %Y}" if m.month == 1 or i == 0 else f"{m:%b}"))
+        return out
+
+
+_SPEND_LINE = "#6d4c41"
+_VALUE_LINE = "#2e7d32"
+
+
+def _value_plot(name: str, left: str, axis: MonthAxis) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w", axisItems={"bottom": axis, "left": DollarAxis("left")})
+    plot.setObjectName(name)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.showGrid(x=False, y=True, alpha=0.08)
+    item = plot.getPlotItem()
+    item.setLabel("left", left)
+    for side in ("left", "bottom"):
+        item.getAxis(side).setPen(pg.mkPen(_AXIS))
+        item.getAxis(side).setTextPen(pg.mkPen(_AXIS))
+    return plot
+
+
+class ValueCharts(QWidget):
+    """Two charts by month: cumulative spend against cumulative outcome value, and value per dollar (bars, with
+    the $1-per-$1 break-even line). Months come from ``report value --by month``'s figures."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("value_charts")
+        self.series: ValueSeries | None = None
+        self.cum_axis, self.vpd_axis = MonthAxis(), MonthAxis()
+        self.cumulative_plot = _value_plot("value_cumulative_plot", "Cumulative (USD)", self.cum_axis)
+        self.per_dollar_plot = _value_plot("value_per_dollar_plot", "Value per $1 of spend", self.vpd_axis)
+        self.cum_title = self._title("Cumulative spend and outcome value")
+        self.vpd_title = self._title("Value per dollar, by month (dashed line: break-even, $1 of value per $1 spent)")
+        self.legend = QLabel("", self)
+        self.legend.setObjectName("value_legend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        self.empty = QLabel("", self)
+        self.empty.setObjectName("value_charts_empty")
+        self.empty.setStyleSheet("color: #666666;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.cum_title)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.cumulative_plot, 3)
+        layout.addSpacing(6)
+        layout.addWidget(self.vpd_title)
+        layout.addWidget(self.per_dollar_plot, 2)
+
+    def _title(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setStyleSheet("color: #333333; font-weight: bold;")
+        return label
+
+    def set_series(self, series: ValueSeries) -> None:
+        self.series = series
+        months = [m.month for m in series.months]
+        self.cum_axis.months = self.vpd_axis.months = months
+        for plot in (self.cumulative_plot, self.per_dollar_plot):
+            plot.getPlotItem().clear()
+        self.empty.setText("" if series.months else "No spend or outcomes yet.")
+        if not series.months:
+            return
+        xs = [float(i) for i in range(len(months))]
+        spend = [v / 1e12 for v in series.cumulative_spend()]
+        value = [v / 1e12 for v in series.cumulative_value()]
+        cum = self.cumulative_plot.getPlotItem()
+        cum.addItem(pg.PlotDataItem(xs, spend, pen=pg.mkPen(_SPEND_LINE, width=2), symbol="o", symbolSize=5,
+                                    symbolBrush=_SPEND_LINE, symbolPen=None, name="spend"))
+        cum.addItem(pg.PlotDataItem(xs, value, pen=pg.mkPen(_VALUE_LINE, width=2), symbol="o", symbolSize=5,
+                                    symbolBrush=_VALUE_LINE, symbolPen=None, name="value"))
+        cum.vb.setXRange(-0.5, len(xs) - 0.5, padding=0)
+        cum.vb.setYRange(0, max([*spend, *value, 1.0]) * 1.08, padding=0)
+        spend_name = "spend (estimated + reported" + (" + subscriptions)" if series.subscriptions else ")")
+        self.legend.setText(
+            f"<span style='color:{_SPEND_LINE}'>&#9644;</span> Cumulative {spend_name} &nbsp;&nbsp; "
+            f"<span style='color:{_VALUE_LINE}'>&#9644;</span> Cumulative outcome value (kept outcomes)")
+        self._per_dollar(series, xs)
+
+    def _per_dollar(self, series: ValueSeries, xs: list[float]) -> None:
+        item = self.per_dollar_plot.getPlotItem()
+        bars = [(x, float(m.value_per_dollar)) for x, m in zip(xs, series.months, strict=True)
+                if m.value_per_dollar is not None]
+        if bars:
+            bar = pg.BarGraphItem(x=[b[0] for b in bars], height=[b[1] for b in bars], width=0.6,
+                                  brush=pg.mkBrush(_VALUE_LINE), pen=pg.mkPen(QColor(_VALUE_LINE).darker(120)))
+            bar.setObjectName("value_per_dollar_bars")
+            item.addItem(bar)
+        even = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#757575", width=1, style=Qt.PenStyle.DashLine))
+        item.addItem(even)
+        item.vb.setXRange(-0.5, len(xs) - 0.5, padding=0)
+        item.vb.setYRange(0, max([b[1] for b in bars] + [1.0]) * 1.15, padding=0)
+
+    def bars(self) -> list[tuple[date, float]]:
+        """The value-per-dollar bars drawn, (month, value per dollar) — for tests."""
+        if self.series is None:
+            return []
+        return [(m.month, float(m.value_per_dollar)) for m in self.series.months if m.value_per_dollar is not None]
