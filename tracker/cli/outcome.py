@@ -311,11 +311,15 @@ def _json(o: Outcome, spend: Any, tz: tzinfo) -> dict[str, Any]:
         "attributed_spend_usd": None if spend is None else usd_json(spend.attributed_pusd),
         "attributed_estimated_usd": None if spend is None else usd_json(spend.estimated_pusd),
         "attributed_reported_usd": None if spend is None else usd_json(spend.reported_pusd),
+        # a flat plan's fee share (spend) and the API-equivalent of the usage it covered (not spend): decision 16
+        "attributed_subscription_usd": None if spend is None else usd_json(spend.subscription_pusd),
+        "attributed_covered_usd": None if spend is None else usd_json(spend.covered_pusd),
     }
 
 
 _FIELDS = ("id", "title", "kind", "at", "project", "client", "value_usd", "hours_saved", "status", "link", "notes",
-           "tags", "attributed_spend_usd", "attributed_estimated_usd", "attributed_reported_usd")
+           "tags", "attributed_spend_usd", "attributed_estimated_usd", "attributed_reported_usd",
+           "attributed_subscription_usd", "attributed_covered_usd")
 
 
 def _csv(v: Any) -> Any:
