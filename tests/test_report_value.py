@@ -202,7 +202,7 @@ def test_by_project_json_matches_the_hand_figures(ledger: Home, cli: Any) -> Non
     assert d["rows"] == [APP, SCRATCH, WEBSITE, NO_PROJECT]  # by spend (then name), (no project) last
     assert d["totals"] == TOTALS
     assert d["no_outcome"] == NO_OUTCOME
-    assert any("Subscription" in n for n in d["notes"])
+    assert any("No flat plan is stored" in n for n in d["notes"])
 
 
 def test_by_client_json(ledger: Home, cli: Any) -> None:

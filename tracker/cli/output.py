@@ -354,7 +354,7 @@ VALUE_SPEND_SUBSCRIPTION = ("estimated (local logs, less the usage flat plans co
                             "accounts) + subscription (flat plans' fees spread per day, split between projects by "
                             "covered usage); covered_usd (the API-equivalent cost of the usage plans covered) is not "
                             "spend; unpriced requests are not in it")
-VALUE_NOTES = ("Subscription spend is not tracked yet: spend_usd has no subscription part.",)
+VALUE_NOTES = ("No flat plan is stored (token-ledger subscription add): spend_usd has no subscription part.",)
 VALUE_FIELDS = ("spend_usd", "estimated_usd", "reported_usd", "unpriced_records", "outcomes", "kept_outcomes",
                 "outcome_value_usd", "hours_saved", "unvalued_hours", "value_per_dollar", "cost_per_outcome",
                 "cost_per_kept_outcome", "spend_without_outcome_usd", "run_rate_usd")

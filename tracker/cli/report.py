@@ -690,10 +690,10 @@ def value_notes(rep: ValueReport) -> list[str]:
     from tracker.cli.output import hours_text
 
     out = ["Spend = estimated (local logs) + reported (billed by provider accounts), added; the two can overlap "
-           "when an account bills calls an agent also logged (`token-ledger report reconcile`). Subscription spend "
-           "is not tracked yet."]
+           "when an account bills calls an agent also logged (`token-ledger report reconcile`). No flat plan is "
+           "stored (`token-ledger subscription add`)."]
     if rep.subscriptions:
-        out[0] = out[0].replace("Subscription spend is not tracked yet.",
+        out[0] = out[0].replace("No flat plan is stored (`token-ledger subscription add`).",
                                 "Subscription = flat plans' fees spread per day (`token-ledger subscription list`), "
                                 "split between projects by the usage each plan covered that day.")
         out.insert(1, "Covered by plans = what the usage your plans covered would have cost at API prices; the plan "
