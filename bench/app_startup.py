@@ -43,7 +43,7 @@ from e2e.x11 import Win, XSession, app_env, missing_tools, stop_process, wait_fo
 
 OUT = REPO / "bench" / "out" / "app_startup.json"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-MENU_OPEN_DASHBOARD = ("Down", "Down", "Return")  # as in tests/e2e/test_tray_e2e.py
+MENU_OPEN_DASHBOARD = ("Down", "Down", "Down", "Return")  # as in tests/e2e/test_tray_e2e.py
 RANGE_STEPS = (("7d", ("Tab", "space")), ("30d", ("Right",)), ("90d", ("Right",)), ("1y", ("Right",)))
 
 

@@ -363,3 +363,43 @@ def test_value_series_is_report_values_by_month_with_gaps_filled(outcome_ledger:
         10 * 10**12, 3, 160 * 10**12, Decimal("16.00"))
     assert v.months[1].spend_pusd == 0 and v.months[1].value_per_dollar is None
     assert v.cumulative_spend() == (10 * 10**12,) * 3 and v.cumulative_value() == (160 * 10**12,) * 3
+
+
+def test_cost_per_outcome_by_kind_and_cost_value_points_by_hand(outcome_ledger: Path) -> None:
+    from decimal import Decimal
+
+    with closing(sqlite3.connect(outcome_ledger)) as conn:
+        data = dash.outcome_data(conn, UTC)
+    default_kind = next(o.kind for o in data.lines if o.title == "A1")
+    # A1 ($2) and B1 ($5) share the default kind: ($2 + $5) / 2 = $3.50; A2 (bug fix, redone) $3 / 1.
+    kinds = {k.kind: (k.outcomes, k.spend_pusd, k.cost_per_outcome_pusd) for k in dash.cost_by_kind(data.lines)}
+    assert kinds == {default_kind: (2, 7 * PICO, 3 * PICO + PICO // 2), "bug_fix": (1, 3 * PICO, 3 * PICO)}
+    # Points: attributed spend against value (dollars + hours at $100), every status, oldest first.
+    points, left_out = dash.outcome_points(data.lines, Decimal(100))
+    assert [(p.title, p.status, p.cost_pusd, p.value_pusd) for p in points] == [
+        ("A1", "kept", 2 * PICO, 10 * PICO), ("A2", "redone", 3 * PICO, 204 * PICO),
+        ("B1", "kept", 5 * PICO, 150 * PICO)]
+    assert left_out == 0
+    # No rate: B1 (hours only) has no known value and is left out; A2 keeps its dollars, its hours unvalued.
+    points, left_out = dash.outcome_points(data.lines, None)
+    assert [(p.title, p.value_pusd, p.unvalued_hours) for p in points] == [
+        ("A1", 10 * PICO, Decimal(0)), ("A2", 4 * PICO, Decimal(2))]
+    assert left_out == 1
+
+
+def test_pay_share_is_the_annual_run_rate_over_compensation_exactly(outcome_ledger: Path) -> None:
+    from decimal import Decimal
+
+    now = int(datetime(2026, 11, 15, tzinfo=UTC).timestamp() * 1000)  # 14 of November's 30 days elapsed
+    with closing(sqlite3.connect(outcome_ledger)) as conn:
+        v = dash.value_series(conn, UTC, now, Decimal(100))
+    assert v.run_rate_pusd == 10 * PICO * 30 // 14  # $10 so far, projected to the month's end (floor)
+    assert v.value_per_dollar == Decimal("16.00")
+    share = dash.pay_share(v.run_rate_pusd, Decimal(500))
+    assert share.annual_run_rate_pusd == 12 * (300 * PICO // 14)
+    assert share.percent == Decimal("51.4") and share.above_benchmark  # $257.14 of $500
+    # the benchmark itself: $250k of tokens for a $500k engineer is 50.0%, not above it
+    bench = dash.pay_share(250_000 * PICO // 12, Decimal(500_000))
+    assert (bench.percent, bench.above_benchmark) == (Decimal("50.0"), False)
+    assert dash.pay_share(PICO, Decimal(0)).percent is None
+    assert "$250k of tokens for a $500k engineer" in dash.PAY_SHARE_BENCHMARK

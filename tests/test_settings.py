@@ -48,3 +48,14 @@ def test_bad_values_are_corrupt(tmp_path: Path) -> None:
 def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
     (tmp_path / SETTINGS_FILENAME).write_text(json.dumps({"sync_interval_min": 30, "from_the_future": 1}))
     assert load_settings(tmp_path) == Settings(sync_interval_min=30)
+
+
+def test_round_trip_keeps_exact_rate_and_compensation(tmp_path: Path) -> None:
+    s = Settings(hourly_rate_usd=Decimal("87.125"), annual_compensation_usd=Decimal("185000.000001"))
+    save_settings(tmp_path, s)
+    assert load_settings(tmp_path) == s
+    raw = json.loads((tmp_path / SETTINGS_FILENAME).read_text())
+    assert (raw["hourly_rate_usd"], raw["annual_compensation_usd"]) == ("87.125", "185000.000001")
+    assert Settings().annual_compensation_usd is None
+    (tmp_path / SETTINGS_FILENAME).write_text(json.dumps({"annual_compensation_usd": "-1"}))
+    assert load_settings(tmp_path) == Settings()  # negative pay is corrupt, never half-read

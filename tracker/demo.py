@@ -142,6 +142,7 @@ def create_demo(paths: AppPaths, spec: DemoSpec, progress: Callable[[int, int], 
             _write_accounts(conn, rng, plan, now_ms, summary)
         with store.transaction() as conn:
             summary.outcomes = _write_outcomes(conn, spec, now_ms)
+            _write_clients(conn)
     return summary
 
 
@@ -186,6 +187,21 @@ def _write_outcomes(conn: sqlite3.Connection, spec: DemoSpec, now_ms: int) -> in
             parse_hours(hours), tags=["demo"]))
         written += 1
     return written
+
+
+DEMO_CLIENT = "Northwind (demo)"
+_CLIENT_PROJECTS = ("ledger-api",)  # a freelancer's client: the Reports page and `report client` have one
+
+
+def _write_clients(conn: sqlite3.Connection) -> None:
+    """Give the demo's client projects their client (only those the demo's usage reached)."""
+    from tracker.analytics.attribution import all_projects
+    from tracker.outcomes import set_client
+
+    known = all_projects(conn)
+    for project in _CLIENT_PROJECTS:
+        if project in known:
+            set_client(conn, project, DEMO_CLIENT)
 
 
 # -- usage rows ---------------------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ MENU_QUIT = ("Up", "Return")  # Up from no selection goes to the last entry: Qui
 # Keyboard paths through the dashboard (tracker/ui/window.py, pages/overview.py), as a person without a mouse
 # would go: the sidebar (a list, focused when the window opens) moves between pages with the arrow keys; Tab
 # goes on to the range buttons; in their exclusive group Space chooses one and Right chooses the next.
-PAGE_KEYS = (("usage", "Down"), ("outcomes", "Down"), ("accounts", "Down"), ("settings", "Down"), ("network", "Down"),
-             ("overview", "Home"))
+PAGE_KEYS = (("usage", "Down"), ("outcomes", "Down"), ("reports", "Down"), ("accounts", "Down"), ("settings", "Down"),
+             ("network", "Down"), ("overview", "Home"))
 RANGE_KEYS = (("7d", ("Tab", "space")), ("30d", ("Right",)), ("90d", ("Right",)), ("1y", ("Right",)))
 
 DUMMY_TRAY = textwrap.dedent(
@@ -200,7 +200,8 @@ def _drive(x: XSession, shots: Shots, app: subprocess.Popen[bytes], argv: list[s
     for page, key in PAGE_KEYS:
         x.keys(key)
         picture = changed(x, window, picture, f"the {page} page after {key}")
-        if page == "outcomes":  # two reads (table, then charts): let both land, then wait for a still picture
+        if page in ("outcomes", "reports"):  # reads in two steps (outcomes: table, then charts; reports: clients,
+            # then the report's preview): let both land, then wait for a still picture
             time.sleep(1.5)
             picture = settled(x, window)
         if page != "overview":

@@ -227,3 +227,18 @@ def test_the_window_title_says_demo_data(home: Home, qtbot: Any) -> None:
         qtbot.waitUntil(lambda: window.windowTitle() == "Token Ledger (demo data)", timeout=5_000)
     finally:
         s.close()
+
+
+def test_an_idle_poll_does_not_make_readers_read_again(home: Home, services: AppServices, qtbot: Any) -> None:
+    """The 60 s poll reads nothing most of the day: figures (and alerts) are only re-read after a change."""
+    home.claude_log("-home-u-app/s1.jsonl", claude_lines(2))
+    fired: list[int] = []
+    services.data_changed.connect(lambda: fired.append(1))
+    sync(qtbot, services)
+    assert fired == [1]
+    sync(qtbot, services)
+    sync(qtbot, services, accounts=False)
+    assert fired == [1]  # nothing new: nobody re-reads
+    home.claude_log("-home-u-app/s2.jsonl", claude_lines(1, start=50))
+    assert sync(qtbot, services).new_records == 1
+    assert fired == [1, 1]

@@ -759,6 +759,8 @@ class ValueSeries:
     months: tuple[ValueMonth, ...]  # consecutive, oldest first (months without spend or outcomes are zeros)
     hourly_rate_usd: Decimal | None
     subscriptions: bool
+    run_rate_pusd: int = 0  # this month's month-end run-rate (report value's totals), the spend above
+    value_per_dollar: Decimal | None = None  # all time (report value's totals); None when unknown
 
     def cumulative_spend(self) -> tuple[int, ...]:
         return tuple(accumulate(m.spend_pusd for m in self.months))
@@ -782,8 +784,9 @@ def value_series(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, hourly_rate_
 
     report = build_value_report(conn, ValueQuery("month", tz, now_ms=now_ms, hourly_rate_usd=hourly_rate_usd))
     by_month = {r.key: r for r in report.rows}
+    run_rate, vpd = report.totals.run_rate_pusd or 0, report.totals.value_per_dollar()
     if not by_month:
-        return ValueSeries((), hourly_rate_usd, report.subscriptions)
+        return ValueSeries((), hourly_rate_usd, report.subscriptions, run_rate, vpd)
     first = date.fromisoformat(min(by_month) + "-01")
     last = date.fromisoformat(max(*by_month, report.current_month) + "-01")
     months: list[ValueMonth] = []
@@ -794,4 +797,93 @@ def value_series(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, hourly_rate_
             m, r.estimated_pusd, r.reported_pusd, r.subscription_pusd, r.unpriced_records, r.outcomes,
             r.value_pusd, r.unvalued_hours, r.value_per_dollar()))
         m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
-    return ValueSeries(tuple(months), hourly_rate_usd, report.subscriptions)
+    return ValueSeries(tuple(months), hourly_rate_usd, report.subscriptions, run_rate, vpd)
+
+
+# Issue 5, "share of pay": the public benchmark a token run-rate is set against.
+PAY_SHARE_BENCHMARK = "50%: $250k of tokens for a $500k engineer"
+PAY_SHARE_BENCHMARK_PERCENT = Decimal(50)
+
+
+@dataclass(frozen=True)
+class PayShare:
+    """The annual token run-rate (this month's month-end run-rate × 12) as a share of the user's annual pay."""
+
+    annual_run_rate_pusd: int
+    compensation_pusd: int
+    percent: Decimal | None  # to 0.1 (half-even); None when the compensation is 0
+
+    @property
+    def above_benchmark(self) -> bool:
+        return self.percent is not None and self.percent > PAY_SHARE_BENCHMARK_PERCENT
+
+
+def pay_share(month_run_rate_pusd: int, annual_compensation_usd: Decimal) -> PayShare:
+    """Exact: pico-USD integers, the percent rounded once (half-even) to one decimal place."""
+    from decimal import ROUND_HALF_EVEN
+
+    from tracker.domain import PICO_PER_USD
+
+    annual = month_run_rate_pusd * 12
+    comp = int((annual_compensation_usd * PICO_PER_USD).to_integral_value(ROUND_HALF_EVEN))
+    if comp <= 0:
+        return PayShare(annual, comp, None)
+    percent = (Decimal(annual) * 100 / Decimal(comp)).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+    return PayShare(annual, comp, percent)
+
+
+@dataclass(frozen=True)
+class KindCost:
+    """Cost per outcome for one kind: the spend attributed to its outcomes (estimated + reported, as the Outcomes
+    table shows it) over their number, half-even to the pico-USD; None when that spend is only unpriced."""
+
+    kind: str
+    outcomes: int
+    spend_pusd: int
+    cost_per_outcome_pusd: int | None
+
+
+def cost_by_kind(lines: Iterable[OutcomeLine]) -> list[KindCost]:
+    """One row per kind that has outcomes (every status: each consumed its window), in the kinds' order."""
+    from tracker.outcomes import KINDS as OUTCOME_KINDS
+
+    groups: dict[str, list[OutcomeLine]] = {}
+    for o in lines:
+        groups.setdefault(o.kind, []).append(o)
+    order = {k: i for i, k in enumerate(OUTCOME_KINDS)}
+    out = []
+    for kind in sorted(groups, key=lambda k: (order.get(k, len(order)), k)):
+        fig = outcome_figures(groups[kind], None)
+        out.append(KindCost(kind, fig.outcomes, fig.spend_pusd, fig.cost_per(fig.outcomes)))
+    return out
+
+
+@dataclass(frozen=True)
+class OutcomePoint:
+    """An outcome as a point: attributed spend (x) against its value (y): dollars plus hours at the rate."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    cost_pusd: int
+    value_pusd: int
+    unvalued_hours: Decimal  # hours with no rate to value them (not in value_pusd)
+
+
+def outcome_points(lines: Iterable[OutcomeLine], hourly_rate_usd: Decimal | None) -> tuple[list[OutcomePoint], int]:
+    """The outcomes with a known value (dollars, or hours with a rate) as points, oldest first, and how many were
+    left out (no value logged, or hours only and no rate). Every status is drawn (the chart marks which)."""
+    from tracker.analytics.value import hours_pusd
+
+    points, left_out = [], 0
+    for o in sorted(lines, key=lambda o: (o.at_ms, o.id)):
+        hours = Decimal(o.hours_saved) if o.hours_saved else Decimal(0)
+        hours_value = hours_pusd(hours, hourly_rate_usd) if hours and hourly_rate_usd is not None else None
+        if o.value_pusd is None and hours_value is None:
+            left_out += 1
+            continue
+        unvalued = hours if hours_value is None else Decimal(0)
+        value = (o.value_pusd or 0) + (hours_value or 0)
+        points.append(OutcomePoint(o.id, o.title, o.kind, o.status, o.attributed_pusd, value, unvalued))
+    return points, left_out

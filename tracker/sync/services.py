@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -38,6 +38,7 @@ class SyncReport:
     new_records: int = 0
     network_down: bool = False
     with_accounts: bool = True
+    changed: bool = True  # something was read or polled: figures may differ (an idle poll changes nothing)
 
 
 def _default_load_key(label: str) -> str:
@@ -84,6 +85,7 @@ class AppServices(QObject):
         self._syncing = False
         self._pending: bool | None = None  # a sync asked for while one runs (True: with accounts)
         self._closed = False
+        self._shown: tuple[str, str | None] | None = None  # (local date, last error) when data_changed last fired
         self._refresh_state()
 
     # -- state ----------------------------------------------------------------------------------------------
@@ -214,7 +216,13 @@ class AppServices(QObject):
         if not report.ok:
             self.message.emit(report.message)
         self._refresh_state()
-        self.data_changed.emit()
+        # Readers re-read (the tray's figures, the visible page, the alerts) only when something may have changed:
+        # a sync that read and polled nothing (the 60 s poll, most of the day) leaves them as they are, which keeps
+        # an idle app idle on a large ledger. A new local day or a change of error counts as a change.
+        shown = (datetime.fromtimestamp(self.now_ms() / 1000, self.tz()).date().isoformat(), self.last_error)
+        if report.changed or shown != self._shown:
+            self._shown = shown
+            self.data_changed.emit()
         self.sync_finished.emit(report)
         if self._pending is not None and not self._closed:
             again, self._pending = self._pending, None
@@ -230,10 +238,11 @@ class AppServices(QObject):
 
 def _report(local: job.LocalResult, polled: job.PollResult, accounts: bool) -> SyncReport:
     problems = list(local.errors) + [f"{o.account.label}: {o.message}" for o in polled.outcomes if not o.ok]
+    changed = local.new_records > 0 or local.files_read > 0 or bool(polled.outcomes)
     if problems:
         extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return SyncReport(False, problems[0] + extra, local.new_records, polled.network_down, accounts)
-    return SyncReport(True, f"Synced: {local.new_records} new records.", local.new_records, False, accounts)
+        return SyncReport(False, problems[0] + extra, local.new_records, polled.network_down, accounts, changed)
+    return SyncReport(True, f"Synced: {local.new_records} new records.", local.new_records, False, accounts, changed)
 
 
 def _with_read_conn(db: object, fn: Callable[[sqlite3.Connection], T]) -> T:

@@ -1,4 +1,4 @@
-"""The dashboard window: a sidebar of pages (Overview, Usage, Outcomes, Accounts, Settings, Network log) and a
+"""The dashboard window: a sidebar of pages (Overview, Usage, Outcomes, Reports, Accounts, Settings, Network log) and a
 banner for notices (e.g. "No system tray found: ...").
 
 Pages re-read their data when shown after ``services.data_changed`` or ``settings_changed`` (the visible page at
@@ -32,6 +32,7 @@ from tracker.ui.pages.base import Page, run
 from tracker.ui.pages.network import NetworkPage
 from tracker.ui.pages.outcomes import OutcomesPage
 from tracker.ui.pages.overview import OverviewPage
+from tracker.ui.pages.reports import ReportsPage
 from tracker.ui.pages.settings import SettingsPage
 from tracker.ui.pages.usage import UsagePage
 from tracker.ui.pyside_fix import pin_singletons
@@ -42,8 +43,9 @@ if TYPE_CHECKING:
 
 pin_singletons()  # before any Qt call of the app: see tracker/ui/pyside_fix.py
 
-PAGE_NAMES = ("overview", "usage", "outcomes", "accounts", "settings", "network")
-_LABELS = {"overview": "Overview", "usage": "Usage", "outcomes": "Outcomes", "accounts": "Accounts",
+PAGE_NAMES = ("overview", "usage", "outcomes", "reports", "accounts", "settings", "network")
+_LABELS = {"overview": "Overview", "usage": "Usage", "outcomes": "Outcomes", "reports": "Reports",
+           "accounts": "Accounts",
            "settings": "Settings", "network": "Network log"}
 STATE_FILENAME = "window-state.json"
 
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
             "overview": OverviewPage(services),
             "usage": UsagePage(services),
             "outcomes": OutcomesPage(services),
+            "reports": ReportsPage(services),
             "accounts": AccountsPage(services),
             "settings": SettingsPage(services),
             "network": NetworkPage(services),
@@ -108,6 +111,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.sidebar.currentRowChanged.connect(self._row_changed)
         self.overview.add_key_requested.connect(self.add_provider_key)
+        self.overview.log_outcome_requested.connect(self.log_outcome)
         services.data_changed.connect(self._data_changed)
         services.settings_changed.connect(self._data_changed)
         services.message.connect(self._service_message)
@@ -163,6 +167,13 @@ class MainWindow(QMainWindow):
         accounts = self.pages["accounts"]
         assert isinstance(accounts, AccountsPage)
         accounts.open_add_dialog()
+
+    def log_outcome(self) -> None:
+        """The first-run button: the outcomes page, with the outcome dialog open."""
+        self.show_page("outcomes")
+        outcomes = self.pages["outcomes"]
+        assert isinstance(outcomes, OutcomesPage)
+        outcomes.open_dialog(None)
 
     # -- notices ---------------------------------------------------------------------------------------------------
 

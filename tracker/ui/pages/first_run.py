@@ -1,5 +1,5 @@
 """The first-run panel: shown while the ledger is empty, it says which agent logs were found and offers to add
-a provider key. (Logging an outcome comes with outcomes; until then there is no such button.)"""
+a provider key or to log an outcome (what the spend is for: the outcome dialog, as in the tray's menu)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from tracker.analytics.dashboard import LedgerState, LocalSource
 
 
 class FirstRunPanel(QFrame):
-    """Signals: add_key_requested() when "Add a provider key" is clicked."""
+    """Signals: add_key_requested() when "Add a provider key" is clicked; log_outcome_requested() for "Log an
+    outcome"."""
 
     add_key_requested = Signal()
+    log_outcome_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,8 +37,14 @@ class FirstRunPanel(QFrame):
         self.add_key = QPushButton("Add a provider key…", self)
         self.add_key.setObjectName("first_run_add_key")
         self.add_key.clicked.connect(self.add_key_requested.emit)
+        self.log_outcome = QPushButton("Log an outcome…", self)
+        self.log_outcome.setObjectName("first_run_log_outcome")
+        self.log_outcome.setToolTip("Note what the tokens bought (a feature shipped, a bug fixed, hours saved): "
+                                    "value per dollar and cost per outcome come from these.")
+        self.log_outcome.clicked.connect(self.log_outcome_requested.emit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_key)
+        buttons.addWidget(self.log_outcome)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 24)

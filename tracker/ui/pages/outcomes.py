@@ -1,6 +1,7 @@
 """The Outcomes page: what the spend bought. A table of outcomes with filters, editing and deleting, a summary
 line for the filtered set, and a second tab of value charts (cumulative spend against cumulative value, value
-per dollar by month).
+per dollar by month, cost per outcome by kind, outcomes as attributed cost against value) under the annual token
+run-rate as a share of pay (when an annual compensation is set) next to value per dollar.
 
 One read (``services.read``) loads every outcome with the spend attributed to it
 (:func:`tracker.analytics.dashboard.outcome_data`, built on ``tracker.analytics.attribution``) and the monthly
@@ -31,13 +32,17 @@ from tracker.analytics.dashboard import (
     NO_PROJECT_FILTER,
     OUTCOME_KIND_LABELS,
     OUTCOME_STATUS_LABELS,
+    PAY_SHARE_BENCHMARK,
     OutcomeData,
     OutcomeFilter,
     OutcomeLine,
     ValueSeries,
+    cost_by_kind,
     filter_outcomes,
     outcome_data,
     outcome_figures,
+    outcome_points,
+    pay_share,
     value_series,
 )
 from tracker.outcomes import KINDS, STATUSES
@@ -100,8 +105,26 @@ def summary_text(fig: ValueFigures, rate: Decimal | None) -> str:
     parts.append("value per dollar: —" if vpd is None else f"${vpd} of value per dollar")
     text = " · ".join(parts)
     if fig.unvalued_hours and rate is None:
-        text += ". Hours saved are not valued until an hourly rate is set (hourly_rate_usd in settings.json)."
+        text += ". Hours saved are not valued until an hourly rate is set (Settings → Hourly rate)."
     return text
+
+
+def pay_share_text(v: ValueSeries, compensation: Decimal | None) -> str:
+    """The annual token run-rate as a share of pay, next to value per dollar (issue 5): spend alone is not success.
+    Without a compensation set, how to see it."""
+    vpd = ("value per dollar (all time): —, no valued outcomes yet" if v.value_per_dollar is None
+           else f"value per dollar (all time): ${v.value_per_dollar} of value per $1 spent")
+    if compensation is None:
+        return (f"<b>{vpd[0].upper() + vpd[1:]}.</b> Set your annual compensation in Settings (it stays on this "
+                "computer) to see your token run-rate as a share of your pay.")
+    share = pay_share(v.run_rate_pusd, compensation)
+    spend = "estimated + reported" + (" + subscriptions" if v.subscriptions else "")
+    percent = "—" if share.percent is None else f"{share.percent}%"
+    colour = "#b71c1c" if share.above_benchmark else "#1b5e20"
+    return (f"<b>Annual token run-rate {usd(share.annual_run_rate_pusd)}</b> (this month's month-end run-rate × 12, "
+            f"{spend}) = <b style='color:{colour}'>{percent} of your {usd(share.compensation_pusd)} annual "
+            f"compensation</b> · <b>{vpd}</b>. Public benchmark: {PAY_SHARE_BENCHMARK}. Spend is an input: "
+            "compare it with the value it bought.")
 
 
 class OutcomesPage(Page):
@@ -112,6 +135,7 @@ class OutcomesPage(Page):
         self.data: OutcomeData | None = None
         self.value: ValueSeries | None = None
         self.shown: list[OutcomeLine] = []
+        self.points_left_out = 0  # outcomes with no known value: not on the cost/value chart
         self.dialog: OutcomeDialog | None = None
         self._request = 0
         self.tabs = QTabWidget(self)
@@ -121,6 +145,13 @@ class OutcomesPage(Page):
         charts_tab = QWidget(self)
         box = QVBoxLayout(charts_tab)
         box.setContentsMargins(6, 8, 6, 6)
+        self.pay_share = QLabel("", charts_tab)
+        self.pay_share.setObjectName("value_pay_share")
+        self.pay_share.setWordWrap(True)
+        self.pay_share.setTextFormat(Qt.TextFormat.RichText)
+        self.pay_share.setStyleSheet("QLabel { background: #f6f8fa; border: 1px solid #e1e4e8; border-radius: 4px;"
+                                     " padding: 6px 8px; }")
+        box.addWidget(self.pay_share)
         box.addWidget(self.charts, 1)
         self.charts_note = QLabel("", charts_tab)
         self.charts_note.setObjectName("value_charts_note")
@@ -211,6 +242,10 @@ class OutcomesPage(Page):
         self.data = data
         self._fill_projects(data)
         self.apply_filters()
+        points, self.points_left_out = outcome_points(data.lines, self.services.settings.hourly_rate_usd)
+        self.charts.set_outcomes(cost_by_kind(data.lines), points)
+        if self.value is not None:
+            self.charts_note.setText(self._charts_note(self.value))
 
     def _value_loaded(self, request: int, value: ValueSeries) -> None:
         if request != self._request:
@@ -218,6 +253,7 @@ class OutcomesPage(Page):
         self.value = value
         self.charts.set_series(value)
         self.charts_note.setText(self._charts_note(value))
+        self.pay_share.setText(pay_share_text(value, self.services.settings.annual_compensation_usd))
 
     def _failed(self, message: str) -> None:
         if message.startswith("No ledger at"):
@@ -268,9 +304,15 @@ class OutcomesPage(Page):
             notes.append("Subscription fees are spread per day and included.")
         notes.append("Value is what you logged for kept outcomes: dollars, plus hours saved at the hourly rate. "
                      "A month without spend or without valued outcomes has no value-per-dollar bar.")
+        notes.append("Cost per outcome and the cost/value points use each outcome's attributed spend (its "
+                     "project's spend since the previous outcome, estimated + reported), all time.")
+        if self.points_left_out:
+            n = self.points_left_out
+            notes.append(f"{n} outcome{'s' if n != 1 else ''} with no value (or hours saved and no hourly rate) "
+                         f"{'are' if n != 1 else 'is'} not on the cost/value chart.")
         if v.unvalued_hours:
             notes.append(f"{v.unvalued_hours} hours saved are not valued: no hourly rate is set "
-                         "(hourly_rate_usd in settings.json).")
+                         "(Settings → Hourly rate).")
         if not v.has_outcomes:
             notes.append("No outcomes yet: the value line stays at $0 until you log some.")
         return " ".join(notes)

@@ -136,10 +136,11 @@ def budget_pico(budget: Decimal | None) -> int | None:
 
 
 class OverviewPage(Page):
-    """Signals: add_key_requested() from the first-run panel."""
+    """Signals: add_key_requested() and log_outcome_requested() from the first-run panel."""
 
     title = "Overview"
     add_key_requested = Signal()
+    log_outcome_requested = Signal()
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(services, "page_overview", parent)
@@ -150,6 +151,7 @@ class OverviewPage(Page):
         self.stack = QStackedWidget(self)
         self.first_run = FirstRunPanel(self)
         self.first_run.add_key_requested.connect(self.add_key_requested.emit)
+        self.first_run.log_outcome_requested.connect(self.log_outcome_requested.emit)
         self.dashboard = self._build_dashboard()
         self.stack.addWidget(self.dashboard)
         self.stack.addWidget(self.first_run)

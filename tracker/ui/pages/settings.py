@@ -1,5 +1,6 @@
-"""The settings page: sync interval, backfill window, time zone, monthly budget, launch at login, and where the
-data lives. "Save" hands the settings to ``services.update_settings`` (which writes them on a worker). The app
+"""The settings page: sync interval, backfill window, time zone, monthly budget, the hourly rate that values
+hours saved, an optional annual compensation (for the share-of-pay figure; local only), launch at login, and where
+the data lives. "Save" hands the settings to ``services.update_settings`` (which writes them on a worker). The app
 (``tracker.ui.app``) applies "launch at login" when the settings change, through ``tracker.sync.autostart`` on a
 worker, so there is one owner of the autostart entry. The list of time zones is read from disk on a worker too.
 """
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 SYSTEM_ZONE = "System"
 
 
-def parse_budget(text: str) -> Decimal | None:
-    """Dollars as typed ("", "50", "$1,200.50"); ValueError with a plain message when it is not an amount."""
+def parse_budget(text: str, what: str = "The budget") -> Decimal | None:
+    """Dollars as typed ("", "50", "$1,200.50"), exact; ValueError with a plain message when it is not an amount
+    of zero or more dollars (``what`` names the field in it)."""
     cleaned = text.strip().replace("$", "").replace(",", "")
     if not cleaned:
         return None
@@ -43,7 +45,7 @@ def parse_budget(text: str) -> Decimal | None:
     except InvalidOperation:
         raise ValueError(f"{text.strip()!r} is not an amount of dollars, e.g. 50 or 120.50.") from None
     if not value.is_finite() or value < 0:
-        raise ValueError("The budget must be zero or more dollars.")
+        raise ValueError(f"{what} must be zero or more dollars.")
     return value
 
 
@@ -71,6 +73,23 @@ class SettingsPage(Page):
         self.budget.setObjectName("setting_budget")
         self.budget.setPlaceholderText("no budget")
         self.budget.setMinimumWidth(160)
+        self.rate = QLineEdit(self)
+        self.rate.setObjectName("setting_hourly_rate")
+        self.rate.setPlaceholderText("hours saved not valued")
+        self.rate.setMinimumWidth(160)
+        self.rate.setToolTip("Values the hours saved you log with outcomes, in value per dollar and reports.")
+        self.compensation = QLineEdit(self)
+        self.compensation.setObjectName("setting_annual_compensation")
+        self.compensation.setPlaceholderText("optional")
+        self.compensation.setMinimumWidth(160)
+        compensation_note = QLabel("Stays on this computer; shows your token run-rate as a share of your pay.",
+                                   self)
+        compensation_note.setObjectName("setting_annual_compensation_note")
+        compensation_note.setStyleSheet("color: #555555;")
+        compensation_row = QHBoxLayout()
+        compensation_row.addWidget(self.compensation)
+        compensation_row.addSpacing(8)
+        compensation_row.addWidget(compensation_note, 1)
         self.zone.setMinimumWidth(240)
         self.launch = QCheckBox("Start Token Ledger when I log in", self)
         self.launch.setObjectName("setting_launch_at_login")
@@ -96,6 +115,14 @@ class SettingsPage(Page):
         form.addRow("New accounts fetch the last", self.backfill)
         form.addRow("Time zone for days and months", self.zone)
         form.addRow("Monthly budget (USD)", self.budget)
+        rate_note = QLabel("Values the hours saved you log with outcomes (empty: hours stay hours).", self)
+        rate_note.setStyleSheet("color: #555555;")
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(self.rate)
+        rate_row.addSpacing(8)
+        rate_row.addWidget(rate_note, 1)
+        form.addRow("Hourly rate (USD)", rate_row)
+        form.addRow("Annual compensation (USD)", compensation_row)
         form.addRow("", self.launch)
         form.addRow("Data folder", folder_row)
         self._layout.addLayout(form)
@@ -121,7 +148,8 @@ class SettingsPage(Page):
         self.run(_zones, self._zones_done, lambda m: self.show_error(f"The list of time zones is missing: {m}"))
         self.edited = False  # unsaved changes in the form: a change made elsewhere (a pause) does not wipe them
         for signal in (self.interval.valueChanged, self.backfill.valueChanged, self.zone.activated,
-                       self.budget.textEdited, self.launch.toggled):
+                       self.budget.textEdited, self.rate.textEdited, self.compensation.textEdited,
+                       self.launch.toggled):
             signal.connect(self._mark_edited)
         services.settings_changed.connect(self.load_from_services)
         self.load_from_services(force=True)
@@ -155,16 +183,21 @@ class SettingsPage(Page):
             self.backfill.setValue(s.backfill_days)
             self._select_zone(s.time_zone)
             self.budget.setText("" if s.monthly_budget_usd is None else f"{s.monthly_budget_usd}")
+            self.rate.setText("" if s.hourly_rate_usd is None else f"{s.hourly_rate_usd}")
+            self.compensation.setText("" if s.annual_compensation_usd is None else f"{s.annual_compensation_usd}")
             self.launch.setChecked(s.launch_at_login)
         finally:
             self._loading = False
         self.edited = False
 
     def form_settings(self) -> Settings:
-        """The settings as the form shows them; ValueError (plain words) for a bad budget."""
+        """The settings as the form shows them; ValueError (plain words) for a bad amount."""
         return replace(self.services.settings, sync_interval_min=self.interval.value(),
                        backfill_days=self.backfill.value(), time_zone=self.zone.currentData(),
-                       monthly_budget_usd=parse_budget(self.budget.text()), launch_at_login=self.launch.isChecked())
+                       monthly_budget_usd=parse_budget(self.budget.text()),
+                       hourly_rate_usd=parse_budget(self.rate.text(), "The hourly rate"),
+                       annual_compensation_usd=parse_budget(self.compensation.text(), "The annual compensation"),
+                       launch_at_login=self.launch.isChecked())
 
     def save_settings(self) -> None:
         try:
