@@ -30,6 +30,7 @@ class Settings:
     paused_until_ms: int | None = None
     hourly_rate_usd: Decimal | None = None  # values an outcome's hours saved (issue 5); None = hours not valued
     annual_compensation_usd: Decimal | None = None  # local only: token run-rate as a share of pay (issue 5)
+    suggest_from_git: bool = False  # opt-in: suggest outcomes from local git history (tracker/suggestions.py)
 
 
 def settings_path(data_dir: Path) -> Path:
@@ -81,6 +82,7 @@ def _from_json(data: object) -> Settings:
     s.paused_until_ms = None if paused is None else _check_int("paused_until_ms", paused, 0)
     s.hourly_rate_usd = _budget(data.get("hourly_rate_usd"), "hourly_rate_usd")
     s.annual_compensation_usd = _budget(data.get("annual_compensation_usd"), "annual_compensation_usd")
+    s.suggest_from_git = data.get("suggest_from_git") is True
     return s
 
 

@@ -295,3 +295,83 @@ def test_overview_marks_the_outcomes_in_range_and_names_them_on_hover(services: 
     assert {m.day for m in chart.markers} == {TODAY - timedelta(days=n) for n in (6, 2)}
     assert len(chart.marker_positions()) == 2
     page.hide()
+
+
+# -- suggestions from git (opt-in) -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def git_world(tmp_path: Path) -> AppPaths:
+    import shutil
+
+    if shutil.which("git") is None:
+        pytest.skip("the git command is not installed")
+    from test_suggestions import make_ledger, make_repo
+
+    repo = make_repo(tmp_path / "work")
+    p = AppPaths(tmp_path / "git-ledger")
+    make_ledger(p.db, [str(repo / "src")])
+    return p
+
+
+def _suggestion_page(paths: AppPaths, qtbot: Any, on: bool) -> tuple[Any, Any]:
+    from tracker.sync.services import AppServices
+    from tracker.ui.pages.outcomes import OutcomesPage
+
+    s = AppServices(paths, Settings(time_zone="UTC", suggest_from_git=on), load_key=_no_key, now_ms=lambda: NOW)
+    p = OutcomesPage(s)
+    qtbot.addWidget(p)
+    p.resize(1100, 700)
+    p.show()
+    p.refresh()
+    qtbot.waitUntil(lambda: p.data is not None, timeout=10_000)
+    return s, p
+
+
+def test_suggestions_strip_is_hidden_and_reads_nothing_when_the_setting_is_off(git_world: AppPaths, qtbot: Any,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracker.ui.pages.outcomes as page_module
+
+    def no_scan(*_a: object) -> None:
+        raise AssertionError("no git while the setting is off")
+
+    monkeypatch.setattr(page_module, "suggest_in", no_scan)
+    s, p = _suggestion_page(git_world, qtbot, on=False)
+    try:
+        assert not p.suggestions_box.isVisible()
+        assert not p.suggestions_loaded
+    finally:
+        p.hide()
+        s.close(wait=True)
+
+
+def test_suggestions_accept_logs_an_outcome_and_dismiss_hides_one(git_world: AppPaths, qtbot: Any) -> None:
+    from tracker.suggestions import load_dismissed
+
+    s, p = _suggestion_page(git_world, qtbot, on=True)
+    try:
+        qtbot.waitUntil(lambda: p.suggestions_loaded, timeout=10_000)
+        assert p.suggestions_box.isVisible()
+        titles = [x.title for x in p.suggestions]
+        assert titles == ["Merge branch 'fix-login'", "Tagged v1.0: First release", "CSV export (#12)",
+                          "Tagged v0.9"]
+        assert p.suggestions_status.text().startswith("4 suggested outcomes")
+        assert not p.accept_button.isEnabled()
+        p.suggestions_table.selectRow(2)
+        assert p.accept_button.isEnabled()
+        with qtbot.waitSignal(s.data_changed, timeout=10_000):
+            p.accept_suggestion()
+        assert _rows(git_world, "SELECT o.title, o.kind, p.name FROM outcomes o JOIN projects p "
+                                "ON p.id = o.project_id") == [("CSV export (#12)", "pr_merged", "shop")]
+        qtbot.waitUntil(lambda: len(p.suggestions) == 3, timeout=10_000)
+        p.suggestions_table.selectRow(0)
+        p.dismiss_suggestion()
+        qtbot.waitUntil(lambda: [x.title for x in p.suggestions] == ["Tagged v1.0: First release", "Tagged v0.9"],
+                        timeout=10_000)
+        assert len(load_dismissed(git_world.data_dir)) == 1
+        p.load_suggestions()  # a new scan: the accepted and the dismissed ones stay away
+        qtbot.waitUntil(p.rescan_button.isEnabled, timeout=10_000)
+        assert [x.title for x in p.suggestions] == ["Tagged v1.0: First release", "Tagged v0.9"]
+    finally:
+        p.hide()
+        s.close(wait=True)

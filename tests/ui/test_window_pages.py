@@ -232,12 +232,14 @@ def test_settings_round_trip(home: Home, qtbot: Any, window: Any, tmp_path: Path
     page.zone.setCurrentIndex(page.zone.findData("Europe/Paris"))
     page.budget.setText("$1,250.50")
     page.launch.setChecked(True)
+    page.suggest.setChecked(True)
     page.save.click()
     settings_file = home.data / "settings.json"
     _loaded(qtbot, settings_file.exists)
     saved = load_settings(home.data)
     assert (saved.sync_interval_min, saved.backfill_days, saved.time_zone, saved.launch_at_login) == (
         30, 14, "Europe/Paris", True)
+    assert saved.suggest_from_git
     assert str(saved.monthly_budget_usd) == "1250.50"
     assert window.services.tz().key == "Europe/Paris"
     page.budget.setText("lots")

@@ -1,4 +1,4 @@
-"""``token-ledger outcome add|list|edit|delete``: what the spend bought (issue 5).
+"""``token-ledger outcome add|list|edit|delete|suggest``: what the spend bought (issue 5).
 
 The work is in :mod:`tracker.outcomes` (Qt-free); this module parses options, turns its ``ValueError`` into one-line
 :class:`UserError` messages and prints tables, JSON or CSV. Helpers shared with ``project`` and ``rule`` are here.
@@ -284,6 +284,94 @@ def delete(ctx: CliContext, outcome_id: int, yes: bool) -> None:
         delete_outcome(conn, outcome_id)
     click.echo(f"Deleted outcome #{outcome_id}: {found.title}")
 
+
+
+@outcome.command()
+@click.option("--since", help="Merges and tags from this day on (YYYY-MM-DD, local time; default: 90 days ago).")
+@click.option("--accept", "accept_ref", metavar="N", help="Log suggestion N (its number in the list) as an outcome.")
+@click.option("--dismiss", "dismiss_ref", metavar="N", help="Dismiss suggestion N: it is not suggested again.")
+@click.option("--enable", is_flag=True, help="Turn suggestions from local git history on (setting suggest_from_git).")
+@click.option("--disable", is_flag=True, help="Turn them off again.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+def suggest(  # noqa: PLR0917 (click passes options by keyword)
+    ctx: CliContext, since: str | None, accept_ref: str | None, dismiss_ref: str | None, enable: bool,
+    disable: bool, fmt: str,
+) -> None:
+    """Suggest outcomes from the local git history (merge commits, tags) of the projects in your agent logs.
+
+    Opt-in and local only: nothing is read until `--enable`, and git is never asked to use the network.
+    Accept a suggestion with `--accept N` or dismiss it with `--dismiss N` (N: its number in the list).
+    """
+    from tracker.settings import load_settings, save_settings
+
+    if sum((enable, disable, accept_ref is not None, dismiss_ref is not None)) > 1:
+        raise UserError("give at most one of --enable, --disable, --accept, --dismiss")
+    data_dir = ctx.paths.data_dir
+    settings = load_settings(data_dir)
+    if enable or disable:
+        settings.suggest_from_git = enable
+        save_settings(data_dir, settings)
+        click.echo("Suggestions from local git history are on: list them with `token-ledger outcome suggest`."
+                   if enable else "Suggestions from local git history are off.")
+        return
+    if not settings.suggest_from_git:
+        click.echo("Suggestions from local git history are off. Turn them on with "
+                   "`token-ledger outcome suggest --enable`: it reads the local git repositories of the projects in "
+                   "your agent logs (merge commits and tags), never the network.")
+        return
+    _suggest(ctx, since, accept_ref, dismiss_ref, fmt)
+
+
+def _suggest(ctx: CliContext, since: str | None, accept_ref: str | None, dismiss_ref: str | None,
+             fmt: str) -> None:
+    from datetime import timedelta
+
+    from tracker.analytics.periods import local_date, local_midnight_ms
+    from tracker.outcomes import get_outcome, now_ms, parse_day
+    from tracker.suggestions import accept, dismiss, pick
+    from tracker.suggestions import suggest as scan_git
+
+    tz = local_tz()
+    with user_errors():
+        first = parse_day(since, "--since") or local_date(now_ms(), tz) - timedelta(days=90)
+    since_ms = local_midnight_ms(first, tz)
+    if accept_ref is not None or dismiss_ref is not None:
+        with write_conn(ctx) as conn:
+            found = scan_git(conn, ctx.paths.data_dir, tz, since_ms)
+            chosen = pick(found.suggestions, accept_ref if accept_ref is not None else str(dismiss_ref))
+            if accept_ref is not None:
+                oid = accept(conn, chosen)
+                saved = get_outcome(conn, oid)
+        if accept_ref is not None:
+            click.echo(f"Logged outcome #{oid}: {_describe(saved, tz)}")
+        else:
+            dismiss(ctx.paths.data_dir, chosen)
+            click.echo(f"Dismissed: {chosen.title!r} ({chosen.project}); it will not be suggested again.")
+        return
+    with read_conn(ctx) as conn:
+        if conn is None:
+            click.echo("No ledger yet: sync first (`token-ledger sync`) so the projects in your agent logs are known.")
+            return
+        found = scan_git(conn, ctx.paths.data_dir, tz, since_ms)
+    for problem in found.problems:
+        click.echo(f"Note: {problem}", err=True)
+    items = found.suggestions
+    if not items and fmt == "table":
+        where = (f"{len(found.repos)} repositor{'y' if len(found.repos) == 1 else 'ies'}" if found.repos
+                 else "no local git repositories found for the projects in your agent logs")
+        click.echo(f"No suggestions since {first.isoformat()} ({where}).")
+        return
+    records = [{"n": i, "key": s.key, "title": s.title, "kind": s.kind, "at": iso(s.at_ms, tz),
+                "project": s.project, "repo": s.repo, "commit": s.commit, "tag": s.tag}
+               for i, s in enumerate(items, 1)]
+    rows = [[str(i), when_text(s.at_ms, tz), s.title, s.kind, s.project, s.tag or s.commit[:10]]
+            for i, s in enumerate(items, 1)]
+    print_rows(fmt, f"Suggested outcomes since {first.isoformat()} (from local git history)",
+               ["N", "When", "Title", "Kind", "Project", "Tag / commit"], rows, records=records,
+               fields=("n", "key", "title", "kind", "at", "project", "repo", "commit", "tag"))
+    if fmt == "table":
+        click.echo("Log one with `token-ledger outcome suggest --accept N`, or hide it with `--dismiss N`.")
 
 def _confirm(question: str) -> bool:
     try:

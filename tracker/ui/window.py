@@ -1,5 +1,5 @@
-"""The dashboard window: a sidebar of pages (Overview, Usage, Outcomes, Reports, Accounts, Settings, Network log) and a
-banner for notices (e.g. "No system tray found: ...").
+"""The dashboard window: a sidebar of pages (Overview, Usage, Outcomes, Reports, Projects, Accounts, Settings,
+Network log) and a banner for notices (e.g. "No system tray found: ...").
 
 Pages re-read their data when shown after ``services.data_changed`` or ``settings_changed`` (the visible page at
 once, hidden ones when next shown), always through the services' workers. Closing the window only hides it (the
@@ -32,6 +32,7 @@ from tracker.ui.pages.base import Page, run
 from tracker.ui.pages.network import NetworkPage
 from tracker.ui.pages.outcomes import OutcomesPage
 from tracker.ui.pages.overview import OverviewPage
+from tracker.ui.pages.projects import ProjectsPage
 from tracker.ui.pages.reports import ReportsPage
 from tracker.ui.pages.settings import SettingsPage
 from tracker.ui.pages.usage import UsagePage
@@ -43,9 +44,9 @@ if TYPE_CHECKING:
 
 pin_singletons()  # before any Qt call of the app: see tracker/ui/pyside_fix.py
 
-PAGE_NAMES = ("overview", "usage", "outcomes", "reports", "accounts", "settings", "network")
+PAGE_NAMES = ("overview", "usage", "outcomes", "reports", "projects", "accounts", "settings", "network")
 _LABELS = {"overview": "Overview", "usage": "Usage", "outcomes": "Outcomes", "reports": "Reports",
-           "accounts": "Accounts",
+           "projects": "Projects", "accounts": "Accounts",
            "settings": "Settings", "network": "Network log"}
 STATE_FILENAME = "window-state.json"
 
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
             "usage": UsagePage(services),
             "outcomes": OutcomesPage(services),
             "reports": ReportsPage(services),
+            "projects": ProjectsPage(services),
             "accounts": AccountsPage(services),
             "settings": SettingsPage(services),
             "network": NetworkPage(services),
@@ -129,7 +131,8 @@ class MainWindow(QMainWindow):
     # -- pages ---------------------------------------------------------------------------------------------------
 
     def show_page(self, name: str) -> None:
-        """Switch to page ``name`` ('overview', 'usage', 'outcomes', 'accounts', 'settings', 'network')."""
+        """Switch to page ``name`` (one of ``PAGE_NAMES``: 'overview', 'usage', 'outcomes', 'reports', 'projects',
+        'accounts', 'settings', 'network')."""
         if name not in self.pages:
             raise ValueError(f"no page {name!r}; choose one of {', '.join(PAGE_NAMES)}")
         self.sidebar.setCurrentRow(PAGE_NAMES.index(name))

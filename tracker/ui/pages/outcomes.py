@@ -8,17 +8,22 @@ One read (``services.read``) loads every outcome with the spend attributed to it
 figures (:func:`tracker.analytics.dashboard.value_series`, built on ``report value``'s); filters then work on
 what was read, with no I/O. Adding and editing go through :class:`tracker.ui.outcome_dialog.OutcomeDialog`;
 deleting asks first, then writes on a worker. Every write ends with ``services.data_changed``.
+
+With the ``suggest_from_git`` setting on, a "Suggestions from git" strip above the table lists merge commits and
+tags of the projects' local repositories (:mod:`tracker.suggestions`, last 90 days) with Accept (logs it as an
+outcome) and Dismiss (never suggested again); the scan and both actions run on a worker (``services.run``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -45,7 +50,9 @@ from tracker.analytics.dashboard import (
     pay_share,
     value_series,
 )
+from tracker.analytics.periods import local_midnight_ms
 from tracker.outcomes import KINDS, STATUSES
+from tracker.suggestions import Suggestion, SuggestionScan, accept_in, dismiss, suggest_in
 from tracker.ui.outcome_dialog import OutcomeDialog, remove_outcome
 from tracker.ui.pages.base import Page
 from tracker.ui.widgets.chart import ValueCharts
@@ -58,6 +65,8 @@ if TYPE_CHECKING:
     from tracker.sync.services import AppServices
 
 HEADINGS = ("#", "When", "Title", "Kind", "Project", "Status", "Value", "Hours saved", "Attributed spend")
+SUGGESTION_HEADINGS = ("When", "Title", "Kind", "Project", "Tag / commit")
+SUGGEST_DAYS = 90
 RANGES = (("all", "All time", None), ("30d", "Last 30 days", 30), ("90d", "Last 90 days", 90),
           ("1y", "Last 12 months", 365))
 
@@ -189,6 +198,7 @@ class OutcomesPage(Page):
         for b in (self.add_button, self.edit_button, self.delete_button):
             row.addWidget(b)
         layout.addLayout(row)
+        layout.addWidget(self._build_suggestions(tab))
         self.summary = QLabel("", tab)
         self.summary.setObjectName("outcomes_summary")
         self.summary.setWordWrap(True)
@@ -215,6 +225,35 @@ class OutcomesPage(Page):
         self._update_buttons()
         return tab
 
+    def _build_suggestions(self, parent: QWidget) -> QGroupBox:
+        box = self.suggestions_box = QGroupBox("Suggestions from git (merge commits and tags, last 90 days)", parent)
+        box.setObjectName("outcome_suggestions")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.suggestions: list[Suggestion] = []
+        self.suggestions_loaded = False
+        self._scan_repos: list[str] = []
+        self.suggestions_status = QLabel("", box)
+        self.suggestions_status.setObjectName("suggestions_status")
+        self.suggestions_status.setWordWrap(True)
+        layout.addWidget(self.suggestions_status)
+        self.suggestions_model = RowsModel(SUGGESTION_HEADINGS, self)
+        self.suggestions_table = make_table(self.suggestions_model, "suggestions_table", box, sortable=False)
+        self.suggestions_table.setMaximumHeight(150)
+        self.suggestions_table.selectionModel().selectionChanged.connect(lambda *_a: self._update_suggestion_buttons())
+        layout.addWidget(self.suggestions_table)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.accept_button = self._button("suggestion_accept", "Accept", self.accept_suggestion)
+        self.dismiss_button = self._button("suggestion_dismiss", "Dismiss", self.dismiss_suggestion)
+        self.rescan_button = self._button("suggestion_rescan", "Look again", self.load_suggestions)
+        for b in (self.accept_button, self.dismiss_button, self.rescan_button):
+            row.addWidget(b)
+        layout.addLayout(row)
+        box.setVisible(False)  # only with the setting on (see refresh)
+        self._update_suggestion_buttons()
+        return box
+
     def _button(self, name: str, text: str, slot: object) -> QPushButton:
         button = QPushButton(text, self)
         button.setObjectName(name)
@@ -234,6 +273,9 @@ class OutcomesPage(Page):
         self.read(lambda conn: outcome_data(conn, tz), lambda d: self._loaded(request, d), self._failed)
         self.read(lambda conn: value_series(conn, tz, now_ms, rate), lambda v: self._value_loaded(request, v),
                   self._failed)
+        self.suggestions_box.setVisible(self.services.settings.suggest_from_git)
+        if self.services.settings.suggest_from_git:
+            self.load_suggestions()
 
     def _loaded(self, request: int, data: OutcomeData) -> None:
         if request != self._request:
@@ -371,3 +413,93 @@ class OutcomesPage(Page):
 
     def _delete_failed(self, message: str) -> None:
         self.show_error(f"The outcome could not be deleted: {message}")
+
+    # -- suggestions from git ----------------------------------------------------------------------------------
+
+    def load_suggestions(self) -> None:
+        """Scan the projects' local repositories on a worker (git and the ledger are read there, never here)."""
+        if not self.services.settings.suggest_from_git:
+            return
+        db, data_dir, tz = self.services.paths.db, self.services.paths.data_dir, self.services.tz()
+        since_ms = local_midnight_ms(self.today() - timedelta(days=SUGGEST_DAYS - 1), tz)
+        self.suggestions_status.setText("Looking at the local git history…")
+        self.rescan_button.setEnabled(False)
+        self.run(lambda: suggest_in(db, data_dir, tz, since_ms), self._suggestions_loaded,
+                 self._suggestions_failed)
+
+    def _suggestions_loaded(self, scan: SuggestionScan) -> None:
+        self.suggestions_loaded = True
+        self.rescan_button.setEnabled(True)
+        self._scan_repos = list(scan.repos)
+        self.suggestions = list(scan.suggestions)
+        tz = self.services.tz()
+        self.suggestions_model.set_rows([
+            [Cell(datetime.fromtimestamp(s.at_ms / 1000, tz).strftime("%Y-%m-%d %H:%M")),
+             Cell(s.title, tooltip=f"{s.title}\n{s.repo}"), Cell(OUTCOME_KIND_LABELS.get(s.kind, s.kind)),
+             Cell(s.project), Cell(s.tag or s.commit[:10])]
+            for s in self.suggestions
+        ])
+        fit_columns(self.suggestions_table, stretch=1)
+        n = len(self.suggestions)
+        if n:
+            text = f"{n} suggested outcome{'s' if n != 1 else ''}: accept one to log it, or dismiss it."
+        elif scan.repos:
+            text = (f"No suggestions: nothing new in {len(scan.repos)} local "
+                    f"repositor{'y' if len(scan.repos) == 1 else 'ies'}.")
+        else:
+            text = "No suggestions: no local git repository found for the projects in your agent logs."
+        if scan.problems:
+            text += " " + " ".join(scan.problems)
+        self.suggestions_status.setText(text)
+        self._update_suggestion_buttons()
+
+    def _suggestions_failed(self, message: str) -> None:
+        self.suggestions_loaded = True
+        self.rescan_button.setEnabled(True)
+        self.suggestions_status.setText(f"Suggestions could not be read: {message}")
+
+    def selected_suggestion(self) -> Suggestion | None:
+        rows = self.suggestions_table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.suggestions):
+            return None
+        return self.suggestions[rows[0].row()]
+
+    def _update_suggestion_buttons(self) -> None:
+        has = self.selected_suggestion() is not None
+        self.accept_button.setEnabled(has)
+        self.dismiss_button.setEnabled(has)
+
+    def accept_suggestion(self) -> None:
+        s = self.selected_suggestion()
+        if s is None:
+            return
+        db = self.services.paths.db
+        self._set_suggestion_busy(True)
+        self.run(lambda: accept_in(db, s), lambda oid: self._accepted(s, oid), self._suggestion_write_failed)
+
+    def _accepted(self, s: Suggestion, outcome_id: int) -> None:
+        self._drop(s)
+        self.show_info(f"Logged outcome #{outcome_id} “{s.title}” ({s.project}).")
+        self.services.data_changed.emit()
+
+    def dismiss_suggestion(self) -> None:
+        s = self.selected_suggestion()
+        if s is None:
+            return
+        data_dir = self.services.paths.data_dir
+        self._set_suggestion_busy(True)
+        self.run(lambda: dismiss(data_dir, s), lambda _r: self._drop(s), self._suggestion_write_failed)
+
+    def _drop(self, s: Suggestion) -> None:
+        self._set_suggestion_busy(False)
+        self.suggestions = [x for x in self.suggestions if x.key != s.key]
+        self._suggestions_loaded(SuggestionScan(self.suggestions, repos=self._scan_repos))
+
+    def _set_suggestion_busy(self, busy: bool) -> None:
+        self.accept_button.setEnabled(not busy)
+        self.dismiss_button.setEnabled(not busy)
+
+    def _suggestion_write_failed(self, message: str) -> None:
+        self._set_suggestion_busy(False)
+        self._update_suggestion_buttons()
+        self.show_error(f"The suggestion could not be saved: {message}")

@@ -93,6 +93,9 @@ class SettingsPage(Page):
         self.zone.setMinimumWidth(240)
         self.launch = QCheckBox("Start Token Ledger when I log in", self)
         self.launch.setObjectName("setting_launch_at_login")
+        self.suggest = QCheckBox("Suggest outcomes from the local git history of my projects (read locally, never "
+                                 "sent anywhere)", self)
+        self.suggest.setObjectName("setting_suggest_from_git")
         # A read-only line: the whole path on one line (never wrapped mid-word), selectable and copyable.
         self.data_dir = QLineEdit(str(services.paths.data_dir), self)
         self.data_dir.setObjectName("setting_data_dir")
@@ -124,6 +127,7 @@ class SettingsPage(Page):
         form.addRow("Hourly rate (USD)", rate_row)
         form.addRow("Annual compensation (USD)", compensation_row)
         form.addRow("", self.launch)
+        form.addRow("", self.suggest)
         form.addRow("Data folder", folder_row)
         self._layout.addLayout(form)
         note = QLabel("Local agent logs are imported as soon as their folders change. The data folder holds the "
@@ -149,7 +153,7 @@ class SettingsPage(Page):
         self.edited = False  # unsaved changes in the form: a change made elsewhere (a pause) does not wipe them
         for signal in (self.interval.valueChanged, self.backfill.valueChanged, self.zone.activated,
                        self.budget.textEdited, self.rate.textEdited, self.compensation.textEdited,
-                       self.launch.toggled):
+                       self.launch.toggled, self.suggest.toggled):
             signal.connect(self._mark_edited)
         services.settings_changed.connect(self.load_from_services)
         self.load_from_services(force=True)
@@ -186,6 +190,7 @@ class SettingsPage(Page):
             self.rate.setText("" if s.hourly_rate_usd is None else f"{s.hourly_rate_usd}")
             self.compensation.setText("" if s.annual_compensation_usd is None else f"{s.annual_compensation_usd}")
             self.launch.setChecked(s.launch_at_login)
+            self.suggest.setChecked(s.suggest_from_git)
         finally:
             self._loading = False
         self.edited = False
@@ -197,7 +202,7 @@ class SettingsPage(Page):
                        monthly_budget_usd=parse_budget(self.budget.text()),
                        hourly_rate_usd=parse_budget(self.rate.text(), "The hourly rate"),
                        annual_compensation_usd=parse_budget(self.compensation.text(), "The annual compensation"),
-                       launch_at_login=self.launch.isChecked())
+                       launch_at_login=self.launch.isChecked(), suggest_from_git=self.suggest.isChecked())
 
     def save_settings(self) -> None:
         try:
