@@ -139,6 +139,22 @@ def build_reported(conn: sqlite3.Connection, kind: str, since: date | None, unti
     return ReportedReport(kind, [rows[k] for k in sorted(rows)], totals, other, accounts(conn))
 
 
+def usd_cell(pico: int | None) -> str:
+    """Exact pico-dollars for people, rounded half-even to cents: "$1,234.57", "<$0.01", "-$3.00"; "—" for none.
+
+    The one money cell of the CLI's tables and the client report (JSON and CSV keep :func:`usd_text`).
+    """
+    from decimal import Decimal
+
+    from tracker.domain import PICO_PER_USD
+
+    if pico is None:
+        return "—"
+    dollars = Decimal(abs(pico)) / PICO_PER_USD
+    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
+    return ("-" if pico < 0 else "") + text
+
+
 def usd_text(pico: int) -> str:
     """An exact decimal string of dollars: at least two decimals, no trailing zeros past them ("1.2345", "3.50")."""
     sign = "-" if pico < 0 else ""

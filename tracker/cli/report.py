@@ -149,14 +149,11 @@ def report_csv(rep: Report) -> str:
 
 
 def money(t: Totals) -> str:
-    from decimal import Decimal
-
-    from tracker.domain import PICO_PER_USD
+    from tracker.analytics.reported import usd_cell
 
     if not t.cost_known:
         return "unpriced"
-    dollars = Decimal(t.cost_pusd) / PICO_PER_USD
-    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
+    text = usd_cell(t.cost_pusd)
     return text + " + unpriced" if t.unpriced_records else text
 
 
@@ -324,15 +321,9 @@ def cost_report(conn: sqlite3.Connection, q: CostQuery, fmt: str, breakdown: boo
 
 def reported_money(pico: int | None) -> str:
     """Exact pico-dollars as a table cell: "$1,234.57", "<$0.01", "-$3.00"; "—" when nothing was reported."""
-    from decimal import Decimal
+    from tracker.analytics.reported import usd_cell
 
-    from tracker.domain import PICO_PER_USD
-
-    if pico is None:
-        return "—"
-    dollars = Decimal(abs(pico)) / PICO_PER_USD
-    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
-    return ("-" if pico < 0 else "") + text
+    return usd_cell(pico)
 
 
 def print_cost_table(view: CostView, breakdown: bool) -> None:

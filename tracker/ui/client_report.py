@@ -12,7 +12,6 @@ import base64
 import html
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -49,6 +48,7 @@ from tracker.analytics.client_report import (
     SpendLine,
     hours_text,
 )
+from tracker.analytics.reported import usd_cell
 from tracker.analytics.value import ValueFigures
 from tracker.domain import PICO_PER_USD
 
@@ -65,13 +65,7 @@ _FONT = "'Helvetica Neue', Helvetica, Arial, 'DejaVu Sans', sans-serif"
 # ---- text --------------------------------------------------------------------------------------------------
 
 
-def money(pico: int | None) -> str:
-    """Dollars and cents for people: "$1,234.57", "<$0.01", "-$3.00"; "—" for none."""
-    if pico is None:
-        return "—"
-    dollars = Decimal(abs(pico)) / PICO_PER_USD
-    text = "<$0.01" if 0 < dollars < Decimal("0.01") else f"${dollars:,.2f}"
-    return ("-" if pico < 0 else "") + text
+money = usd_cell  # dollars and cents for people, as in the CLI's tables
 
 
 def _e(text: str) -> str:
