@@ -17,7 +17,7 @@ def start(click_ctx: click.Context) -> None:
     from tracker.cli.sync import sync
 
     ctx: CliContext = click_ctx.obj
-    click.echo("Token Ledger: what did my tokens buy? (the desktop tray app is on its way; this is the CLI)\n")
+    click.echo("Token Ledger: what did my tokens buy?\n")
     click_ctx.invoke(sync, sources=(), quiet=False)
     click.echo("")
     if ctx.paths.db.exists():
