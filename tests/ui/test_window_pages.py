@@ -97,9 +97,14 @@ def test_every_page_renders_with_data_and_screenshots(home: Home, cli: Any, qtbo
     print(f"screenshots in {shots}")
 
 
-def test_range_buttons_switch_the_chart(home: Home, cli: Any, qtbot: Any, window: Any, tmp_path: Path) -> None:
+def test_range_buttons_switch_the_chart(home: Home, cli: Any, qtbot: Any, window: Any, tmp_path: Path,  # noqa: PLR0917
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QPushButton
+
+    caplog.set_level(logging.INFO, logger="tracker.timing")
 
     build_ledger(home, cli)
     window.services.data_changed.emit()
@@ -111,6 +116,11 @@ def test_range_buttons_switch_the_chart(home: Home, cli: Any, qtbot: Any, window
         qtbot.mouseClick(window.findChild(QPushButton, f"range_{name}"), Qt.MouseButton.LeftButton)
         _loaded(qtbot, lambda d=days: len(ov.chart.series.days) == d)
         assert ov.chart.series.days[-1] == today_utc()
+        # the in-app timer (bench/app_startup.py reads its log line): click → chart painted with the new range
+        _loaded(qtbot, lambda n=name: ov.range_timer.last is not None and ov.range_timer.last["label"] == n)
+        timing = ov.range_timer.last
+        assert 0 < timing["answer_ms"] <= timing["total_ms"]
+        assert f"range {name}: painted" in caplog.text
         if name == "7d":
             week_est = ov.chart.series.sum("estimated")
         if name == "1y":

@@ -43,6 +43,7 @@ from tracker.ui.pages.first_run import FirstRunPanel
 from tracker.ui.widgets.chart import SpendChart
 from tracker.ui.widgets.format import usd
 from tracker.ui.widgets.range_dialog import DateRangeDialog
+from tracker.ui.widgets.timing import PaintTimer
 
 if TYPE_CHECKING:
     import sqlite3
@@ -176,6 +177,7 @@ class OverviewPage(Page):
         layout.addLayout(grid)
         layout.addLayout(self._build_range_row())
         self.chart = SpendChart(box)
+        self.range_timer = PaintTimer(self.chart.plot.viewport(), "range", self)  # click → chart painted
         layout.addWidget(self.chart, 1)
         self.footnote = QLabel("", box)
         self.footnote.setObjectName("overview_footnote")
@@ -249,6 +251,7 @@ class OverviewPage(Page):
                 self.range_buttons[self.range_name].setChecked(True)
                 return
             self.custom = dialog.dates()
+        self.range_timer.start(name)
         self.range_name = name
         self.range_buttons[name].setChecked(True)
         self.load_series()
@@ -270,6 +273,7 @@ class OverviewPage(Page):
         if request != self._request:
             return  # an older range's answer: a newer one is on its way
         self.chart.set_series(series, markers)
+        self.range_timer.data_ready()
         self._set_footnote(series)
 
     def _set_footnote(self, s: SpendSeries) -> None:
