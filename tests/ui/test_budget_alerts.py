@@ -72,6 +72,9 @@ def test_the_tray_shows_them(services: AppServices, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: len(tray.notices_shown) == 3, timeout=5000)
     assert [n.title for n in tray.notices_shown] == [
         "50% of the monthly budget spent", "80% of the weekly budget of project app spent", "Spend with no outcome"]
+    # one message for the three (a tray shows one at a time: three would hide each other)
+    assert tray.last_message is not None and tray.last_message[0] == "3 spending alerts"
+    assert tray.last_message[1].splitlines() == [f"• {n.title}: {n.text}" for n in tray.notices_shown]
     assert check(services, qtbot) == []
     tray.menu.deleteLater()
 
@@ -104,3 +107,21 @@ def test_thresholds_and_value_alert_once_per_period(services: AppServices, paths
         (50, "This week: $150.00 of $250.00 (estimated + reported)."),
         (0, "Project app spent $150.00 this week with no outcome logged."),
     ]
+
+
+def test_a_reached_stored_budget_turns_the_icon_over_budget(services: AppServices, paths: AppPaths,
+                                                              qtbot: Any) -> None:
+    tray = Tray(services)
+    budget.check_stored_async(services, tray._notify, tray._got_reached)
+    qtbot.waitUntil(lambda: len(tray.notices_shown) == 3, timeout=5000)
+    assert tray.budgets_reached == [] and tray.icon_state() == "idle"  # 50 % and 80 %: not reached yet
+
+    conn = sqlite3.connect(paths.db, isolation_level=None)
+    add_usage(conn, "claude_code", "2026-11-18T09:00:00", 60, "/work/app")  # app: $260 of $250 this week
+    conn.close()
+    budget.check_stored_async(services, tray._notify, tray._got_reached)
+    qtbot.waitUntil(lambda: bool(tray.budgets_reached), timeout=5000)
+    assert tray.budgets_reached == ["weekly budget of project app: $260.00 of $250.00"]
+    assert tray.icon_state() == "over_budget"
+    assert "Budget reached — Weekly budget of project app: $260.00 of $250.00" in tray.tooltip()
+    tray.menu.deleteLater()

@@ -124,8 +124,7 @@ def stored_notices(statuses: list[Any], alerts: list[Any], already_sent: set[str
             continue
         top = max(new)
         word = "month" if b.period == "monthly" else "week"
-        what = {"total": f"{b.period} budget", "provider": f"{b.period} {b.target} budget",
-                "project": f"{b.period} budget of project {b.target}"}[b.scope]
+        what = _what(b)
         title = f"{what[0].upper()}{what[1:]} reached" if top >= 100 else f"{top}% of the {what} spent"
         text = (f"This {word}: {_usd(st.spend_pusd)} of {_usd(b.amount_pusd)} "
                 f"({_spend_label(st)}).")
@@ -138,6 +137,12 @@ def stored_notices(statuses: list[Any], alerts: list[Any], already_sent: set[str
                                 f"Project {a.project} spent {_usd(a.without_outcome_pusd)} this week with no outcome "
                                 "logged.", key))
     return out
+
+
+def _what(b: Any) -> str:
+    """'monthly budget', 'weekly anthropic budget', 'monthly budget of project P'."""
+    return {"total": f"{b.period} budget", "provider": f"{b.period} {b.target} budget",
+            "project": f"{b.period} budget of project {b.target}"}[b.scope]
 
 
 def _spend_label(st: Any) -> str:
@@ -186,6 +191,11 @@ def check_stored(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, data_dir: Pa
 
     Runs on a worker with a read connection (the tray calls it after each figure read).
     """
+    return _check(conn, tz, now_ms, data_dir)[0]
+
+
+def _check(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, data_dir: Path) -> tuple[list[BudgetNotice], list[str]]:
+    """The notices to show now, and every stored budget at or over 100 % in its current period (for the icon)."""
     from tracker.analytics.budgets import budget_statuses, local_today, period_bounds, value_alerts
 
     statuses = budget_statuses(conn, tz, now_ms)
@@ -196,11 +206,21 @@ def check_stored(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, data_dir: Pa
         todo = stored_notices(statuses, alerts, load_stored_sent(data_dir))
         if todo:
             mark_stored_sent(data_dir, [n.key for n in todo], current)
-    return todo
+    reached = [f"{_what(st.budget)}: {_usd(st.spend_pusd)} of {_usd(st.budget.amount_pusd)}"
+               for st in statuses if 100 in st.crossed()]
+    return todo, reached
 
 
-def check_stored_async(services: Any, on_notices: Callable[[list[BudgetNotice]], None]) -> None:
+def check_stored_async(services: Any, on_notices: Callable[[list[BudgetNotice]], None],
+                       on_reached: Callable[[list[str]], None] | None = None) -> None:
     """The tray's hook: :func:`check_stored` on a read worker of ``services`` (``AppServices``), its notices to
-    ``on_notices`` on the GUI thread. No ledger yet: nothing to say."""
+    ``on_notices`` on the GUI thread, and (if given) to ``on_reached`` one line per stored budget reached this period.
+    No ledger yet: nothing to say."""
     tz, now, data_dir = services.tz(), services.now_ms(), services.paths.data_dir
-    services.read(lambda conn: check_stored(conn, tz, now, data_dir), on_notices, lambda _message: None)
+
+    def done(result: tuple[list[BudgetNotice], list[str]]) -> None:
+        on_notices(result[0])
+        if on_reached is not None:
+            on_reached(result[1])
+
+    services.read(lambda conn: _check(conn, tz, now, data_dir), done, lambda _message: None)

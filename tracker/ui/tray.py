@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from tracker.analytics.spend import SpendSummary, month_key, spend_summary
 from tracker.domain import PICO_PER_USD
 from tracker.sync import budget
 from tracker.sync.services import AppServices
-from tracker.ui.icons import app_icon
+from tracker.ui.icons import tray_icon
 from tracker.ui.pyside_fix import pin_singletons
 
 if TYPE_CHECKING:
@@ -87,10 +87,12 @@ class Tray(QObject):
         self.services = services
         self.summary: SpendSummary | None = None
         self.notices_shown: list[budget.BudgetNotice] = []
+        self.last_message: tuple[str, str] | None = None  # (title, text) of the latest tray message
+        self.budgets_reached: list[str] = []  # stored budgets (`token-ledger budget`) at 100 % this period
         self.outcome_dialog: OutcomeDialog | None = None
         self._asked = self._shown = 0  # figure reads asked for / the newest one shown
         self._budget_lock = threading.Lock()  # two figure reads may finish together: decide one at a time
-        self.icon = QSystemTrayIcon(app_icon("idle"), self)
+        self.icon = QSystemTrayIcon(tray_icon("idle"), self)
         self.icon.setObjectName("tray_icon")
         self.menu = QMenu()
         self.menu.setObjectName("tray_menu")
@@ -101,6 +103,8 @@ class Tray(QObject):
         services.data_changed.connect(self.refresh)
         services.settings_changed.connect(self.refresh)
         services.message.connect(self._show_problem)
+        # the glyph is dark on light panels and light on dark ones: pick again when the desktop switches
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
         self.rebuild_menu()
         self._update_icon()
 
@@ -127,12 +131,18 @@ class Tray(QObject):
         self._update_figure_actions()
         self.figures_changed.emit(s)
         self._check_budget(s)
-        budget.check_stored_async(self.services, self._notify)  # stored budgets and the value alert
+        budget.check_stored_async(self.services, self._notify, self._got_reached)  # stored budgets, value alert
+
+    def _got_reached(self, reached: list[str]) -> None:
+        if reached != self.budgets_reached:
+            self.budgets_reached = reached
+            self._update_icon()
 
     def tooltip(self) -> str:
         lines = ["Token Ledger (demo data)" if self.services.demo else "Token Ledger"]
         if self.summary is not None:
             lines += [today_line(self.summary), month_line(self.summary)]
+        lines += [f"Budget reached — {line[0].upper()}{line[1:]}" for line in self.budgets_reached]
         if self.services.state == "error" and self.services.last_error:
             lines.append(f"Last sync failed: {self.services.last_error}")
         elif self.services.state == "paused":
@@ -141,12 +151,15 @@ class Tray(QObject):
 
     def icon_state(self) -> str:
         state = self.services.state
-        if state == "idle" and over_budget(self.summary):
+        if state == "idle" and (over_budget(self.summary) or self.budgets_reached):
             return "over_budget"
         return state
 
+    def _scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self._update_icon()
+
     def _update_icon(self) -> None:
-        self.icon.setIcon(app_icon(self.icon_state()))
+        self.icon.setIcon(tray_icon(self.icon_state()))
         self.icon.setToolTip(self.tooltip())
 
     # -- menu -----------------------------------------------------------------------------------------------
@@ -236,9 +249,18 @@ class Tray(QObject):
         self.services.run(decide, self._notify)
 
     def _notify(self, todo: list[budget.BudgetNotice]) -> None:
-        for notice in todo:
-            self.notices_shown.append(notice)
-            self.icon.showMessage(notice.title, notice.text, QSystemTrayIcon.MessageIcon.Information, 10000)
+        """Show the notices; several at once become one message (a tray shows one at a time: each would hide the
+        one before)."""
+        if not todo:
+            return
+        self.notices_shown.extend(todo)
+        if len(todo) == 1:
+            title, text = todo[0].title, todo[0].text
+        else:
+            title = f"{len(todo)} spending alerts"
+            text = "\n".join(f"• {n.title}: {n.text}" for n in todo)
+        self.last_message = (title, text)
+        self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)
 
     def show(self) -> None:
         self.icon.show()
