@@ -544,3 +544,18 @@ def test_date_ticks_are_spaced_by_range_and_never_overlap(days: int, pixels: flo
     assert tick_label(date(2026, 9, 1), "month") == "Sep" and tick_label(date(2027, 1, 1), "month") == "Jan 2027"
     if step == "week":
         assert all(d.weekday() == 0 for d in tick_days(first, last, step))
+
+
+@pytest.mark.parametrize(("values", "spacing", "labels"), [
+    ([0.0, 0.02, 0.04], 0.02, ["$0.00", "$0.02", "$0.04"]),
+    ([0.0, 0.005, 0.01], 0.005, ["$0.000", "$0.005", "$0.010"]),
+    ([0.0, 50.0, 100.0], 50.0, ["$0", "$50", "$100"]),
+    ([1000.0, 2000.0], 1000.0, ["$1,000", "$2,000"]),
+])
+def test_dollar_ticks_never_use_si_scaling(qtbot: Any, values: list[float], spacing: float,
+                                           labels: list[str]) -> None:
+    from tracker.ui.widgets.chart import DollarAxis
+
+    axis = DollarAxis("left")
+    assert not axis.autoSIPrefix  # pyqtgraph would write "$100 (x0.001)" for a ten-cent range
+    assert axis.tickStrings(values, 1.0, spacing) == labels

@@ -17,6 +17,7 @@ outcome as its attributed cost against its value (hover: the outcome).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -84,12 +85,26 @@ def _x_date(x: float) -> date:
     return _EPOCH + timedelta(days=int(x // _DAY_S))
 
 
+def dollar_decimals(step: float) -> int:
+    """Decimals for ticks ``step`` dollars apart: none from $1, cents from 1¢, more below (a cheap day is $0.004)."""
+    if step >= 1:
+        return 0
+    if step >= 0.01:
+        return 2
+    return min(6, math.ceil(-math.log10(step)))
+
+
 class DollarAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no type hints
-    """Tick labels in dollars: "$0", "$2.50", "$1,200"."""
+    """Tick labels in dollars: "$0", "$2.50", "$1,200", "$0.004"; never pyqtgraph's SI scaling, whose
+    "$100 (x0.001)" reads as a hundred dollars."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        cents = spacing * scale < 1
-        return [f"${v * scale:,.2f}" if cents else f"${v * scale:,.0f}" for v in values]
+        decimals = dollar_decimals(spacing * scale)
+        return [f"${v * scale:,.{decimals}f}" for v in values]
 
 
 # Tick steps, finest first.
