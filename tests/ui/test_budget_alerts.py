@@ -125,3 +125,22 @@ def test_a_reached_stored_budget_turns_the_icon_over_budget(services: AppService
     assert tray.icon_state() == "over_budget"
     assert "Budget reached — Weekly budget of project app: $260.00 of $250.00" in tray.tooltip()
     tray.menu.deleteLater()
+
+
+def test_stored_budgets_are_measured_at_most_every_few_minutes(services: AppServices, clock: Clock, qtbot: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.ui import tray as tray_module
+
+    calls: list[int] = []
+    monkeypatch.setattr(tray_module.budget, "check_stored_async", lambda *_args: calls.append(clock.now))
+    tray = Tray(services)
+    tray.check_stored()
+    tray.check_stored()  # a sync a minute later: not measured again yet
+    clock.now += tray_module.STORED_CHECK_EVERY_MS - 1
+    tray.check_stored()
+    assert calls == [NOW]
+    clock.now += 1
+    tray.check_stored()
+    tray.check_stored(force=True)
+    assert calls == [NOW, NOW + tray_module.STORED_CHECK_EVERY_MS] * 1 + [NOW + tray_module.STORED_CHECK_EVERY_MS]
+    tray.menu.deleteLater()

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 pin_singletons()  # before any Qt call of the app: see tracker/ui/pyside_fix.py
 
+# Stored budgets and the value alert are measured at most this often (and at start-up): the value alert attributes
+# the week's spend to outcomes, seconds of CPU on a ledger of a million rows, while a busy agent changes the ledger
+# every minute. A notice is at most this late.
+STORED_CHECK_EVERY_MS = 5 * 60_000
+
 ACTION_NAMES = (
     "action_log_outcome", "action_sync_now", "action_open_dashboard", "action_pause_hour", "action_pause_tomorrow",
     "action_resume", "action_quit",
@@ -89,6 +94,7 @@ class Tray(QObject):
         self.notices_shown: list[budget.BudgetNotice] = []
         self.last_message: tuple[str, str] | None = None  # (title, text) of the latest tray message
         self.budgets_reached: list[str] = []  # stored budgets (`token-ledger budget`) at 100 % this period
+        self._stored_checked_ms: int | None = None
         self.outcome_dialog: OutcomeDialog | None = None
         self._asked = self._shown = 0  # figure reads asked for / the newest one shown
         self._budget_lock = threading.Lock()  # two figure reads may finish together: decide one at a time
@@ -131,7 +137,15 @@ class Tray(QObject):
         self._update_figure_actions()
         self.figures_changed.emit(s)
         self._check_budget(s)
-        budget.check_stored_async(self.services, self._notify, self._got_reached)  # stored budgets, value alert
+        self.check_stored()
+
+    def check_stored(self, *, force: bool = False) -> None:
+        """Stored budgets and the value alert, on a worker: at start-up, then at most every few minutes."""
+        now = self.services.now_ms()
+        if not force and self._stored_checked_ms is not None and now - self._stored_checked_ms < STORED_CHECK_EVERY_MS:
+            return
+        self._stored_checked_ms = now
+        budget.check_stored_async(self.services, self._notify, self._got_reached)
 
     def _got_reached(self, reached: list[str]) -> None:
         if reached != self.budgets_reached:
