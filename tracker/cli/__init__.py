@@ -27,6 +27,7 @@ COMMANDS = {
     "rule": "tracker.cli.rule:rule",
     "subscription": "tracker.cli.subscription:subscription",
     "budget": "tracker.cli.budget:budget",
+    "install-desktop-entry": "tracker.cli.desktop:install_desktop_entry",
 }
 
 
