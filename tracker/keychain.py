@@ -1,7 +1,12 @@
 """Provider API keys in the OS keychain (macOS Keychain, Windows Credential Manager, Secret Service), via keyring.
 
-Each account's key is one entry: service ``token-ledger``, username ``account:<label>``. The database never
-holds a key. When there is no usable keychain, or it is locked, or an entry is missing, :class:`KeychainError`
+Each account's key is one entry: service ``io.github.tokenledger.TokenLedger`` (the app id, ``APP_ID``), username
+``account:<label>``; in a keychain app, search for the app id. Versions before the app id used the service
+``token-ledger``: such an entry is moved to the new service the first time it is read (saved under the new name,
+checked, then the old one deleted; if the new one cannot be saved the old one is kept and still used), and
+saving or deleting a key clears the old entry too. The database never holds a key.
+
+When there is no usable keychain, or it is locked, or an entry is missing, :class:`KeychainError`
 says which, and how to fix it. There is no plaintext fallback: a backend that is not an OS keychain (keyring's
 ``fail`` and ``null`` backends, an empty chain, the file stores of ``keyrings.alt``) is refused.
 
@@ -11,14 +16,18 @@ the key to workers as a plain string. No message built here contains a key.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, Literal, NoReturn
 
+from tracker.paths import APP_ID
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-KEYRING_SERVICE = "token-ledger"
+KEYRING_SERVICE = APP_ID
+LEGACY_SERVICES = ("token-ledger",)  # where earlier versions kept keys; read once, then moved
 
 ErrorKind = Literal["no_backend", "locked", "missing", "failed"]
 
@@ -74,13 +83,17 @@ def save_key(label: str, key: str, backend: KeyringBackend | None = None) -> Non
             f"saved. Check the keychain is unlocked and writable; {_LIST_BACKENDS}.",
             "failed",
         )
+    _forget_legacy(kr, user)  # an older copy must not outlive the key that replaced it
 
 
 def load_key(label: str, backend: KeyringBackend | None = None) -> str:
     """The key of account ``label``; :class:`KeychainError` (``missing``) if the keychain has no entry."""
     kr = check_backend(backend)
+    user = entry_username(label)
     try:
-        key = kr.get_password(KEYRING_SERVICE, entry_username(label))
+        key = kr.get_password(KEYRING_SERVICE, user)
+        if key is None:
+            key = _migrate_legacy(kr, user)
     except Exception as e:
         _raise_for(e, label, "read the key of")
     if key is None:
@@ -94,16 +107,56 @@ def delete_key(label: str, backend: KeyringBackend | None = None) -> None:
 
     kr = check_backend(backend)
     user = entry_username(label)
-    try:
-        if kr.get_password(KEYRING_SERVICE, user) is None:
-            raise KeychainError(_missing_message(label), "missing")
-        kr.delete_password(KEYRING_SERVICE, user)
-    except KeychainError:
-        raise
-    except PasswordDeleteError:
-        raise KeychainError(_missing_message(label), "missing") from None
-    except Exception as e:
-        _raise_for(e, label, "delete the key of")
+    deleted = False
+    for service in (KEYRING_SERVICE, *LEGACY_SERVICES):
+        try:
+            if kr.get_password(service, user) is not None:
+                kr.delete_password(service, user)
+                deleted = True
+        except PasswordDeleteError:
+            pass  # gone between the read and the delete: nothing left to delete
+        except Exception as e:
+            _raise_for(e, label, "delete the key of")
+    if not deleted:
+        raise KeychainError(_missing_message(label), "missing")
+
+
+# --- keys saved by earlier versions under the old service name ------------------------------------------------
+
+
+def _migrate_legacy(kr: KeyringBackend, user: str) -> str | None:
+    """The key under an old service name, moved to :data:`KEYRING_SERVICE`; None if there is none.
+
+    The old entry is deleted only once the new one reads back equal, so a failing save loses nothing: the key
+    is returned all the same, and the move is tried again next time.
+    """
+    for service in LEGACY_SERVICES:
+        key = kr.get_password(service, user)
+        if key is None:
+            continue
+        try:
+            kr.set_password(KEYRING_SERVICE, user, key)
+            moved = kr.get_password(KEYRING_SERVICE, user) == key
+        except Exception:
+            moved = False  # the old entry stays; reading it worked, so this read succeeds
+        if moved:
+            _forget(kr, service, user)
+        return key
+    return None
+
+
+def _forget_legacy(kr: KeyringBackend, user: str) -> None:
+    for service in LEGACY_SERVICES:
+        # a leftover old entry is harmless (the new service is read first), so a failure here is no error
+        with contextlib.suppress(Exception):
+            if kr.get_password(service, user) is not None:
+                _forget(kr, service, user)
+
+
+def _forget(kr: KeyringBackend, service: str, user: str) -> None:
+    """Delete one entry, tolerating failure (missing, locked): the key is safe under the new service by now."""
+    with contextlib.suppress(Exception):
+        kr.delete_password(service, user)
 
 
 # --- what went wrong, in words -----------------------------------------------------------------------------

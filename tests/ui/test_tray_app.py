@@ -8,7 +8,7 @@ from typing import Any
 from conftest import Home
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-from tracker.paths import AppPaths, resolve_paths
+from tracker.paths import APP_ID, AppPaths, resolve_paths
 from tracker.settings import Settings
 from tracker.sync.scheduler import Scheduler
 from tracker.sync.services import AppServices
@@ -152,4 +152,6 @@ def test_launch_at_login_writes_and_removes_the_autostart_entry(
         qtbot.waitUntil(lambda: not entry.exists(), timeout=5000)
     finally:
         app.shutdown()
-    assert apply_autostart(True, platform="darwin") == "Launch at login is not available on this system yet."
+    # macOS: a LaunchAgent under the test's home (tests/packaging/test_autostart.py checks its content)
+    assert apply_autostart(True, platform="darwin", home=home.root) is None
+    assert (home.root / "Library" / "LaunchAgents" / f"{APP_ID}.plist").is_file()

@@ -14,7 +14,7 @@ import pytest
 from conftest import Home
 
 from tracker.analytics import dashboard as dash
-from tracker.paths import AppPaths
+from tracker.paths import APP_ID, AppPaths
 from tracker.settings import Settings, load_settings
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -429,7 +429,7 @@ def test_add_test_and_remove_an_account(  # noqa: PLR0917 (fixtures)
     dialog.key.setText(FAKE_KEY)
     dialog.save.click()
     _loaded(qtbot, lambda: not dialog.isVisible())
-    assert memory_keyring == {("token-ledger", "account:home"): FAKE_KEY}
+    assert memory_keyring == {(APP_ID, "account:home"): FAKE_KEY}
     _loaded(qtbot, lambda: page.accounts_model.rowCount() == 2)
     assert "Added Anthropic account 'home'" in page.notice.label.text()
     assert FAKE_KEY not in page.notice.label.text()

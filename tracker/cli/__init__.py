@@ -28,6 +28,7 @@ COMMANDS = {
     "subscription": "tracker.cli.subscription:subscription",
     "budget": "tracker.cli.budget:budget",
     "install-desktop-entry": "tracker.cli.desktop:install_desktop_entry",
+    "backup": "tracker.cli.backup:backup",
 }
 
 
