@@ -29,6 +29,7 @@ COMMANDS = {
     "budget": "tracker.cli.budget:budget",
     "install-desktop-entry": "tracker.cli.desktop:install_desktop_entry",
     "backup": "tracker.cli.backup:backup",
+    "doctor": "tracker.cli.doctor:doctor",
 }
 
 

@@ -2,7 +2,8 @@
 
 Start-up, in order (each step logged):
 
-1. paths (given) and logging;
+1. paths (given), logging (rotating files in the platform log folder, keys redacted: ``tracker.logs``) and the
+   crash handler (uncaught exceptions are logged; once Qt runs, a dialog says so: ``tracker.ui.crash``);
 2. settings (``settings.json``; a corrupt file gives defaults and is kept aside);
 3. QApplication;
 4. single instance: a second launch for the same data folder tells the first to show its window and exits 0.
@@ -17,17 +18,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import platform
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSystemTrayIcon
 
+from tracker import __version__
+from tracker.logs import setup_logging
 from tracker.paths import APP_ID, AppPaths
 from tracker.settings import load_settings
 from tracker.sync.autostart import apply_autostart
 from tracker.sync.scheduler import Scheduler
 from tracker.sync.services import AppServices
+from tracker.ui.crash import CrashReporter
 from tracker.ui.icons import app_icon
 from tracker.ui.pyside_fix import pin_singletons
 from tracker.ui.tray import Tray
@@ -44,9 +49,11 @@ CONNECT_TIMEOUT_MS = 1000
 
 def server_name(paths: AppPaths) -> str:
     """One name per user and data folder: two ledgers may run side by side, one ledger only once."""
-    digest = hashlib.sha256(os.fsencode(os.path.abspath(paths.data_dir))).hexdigest()[:16]
+    # 12 hex digits: Qt puts the socket in the temp folder, and macOS's long $TMPDIR plus the app id must stay
+    # within the 104 bytes of a Unix socket path
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(paths.data_dir))).hexdigest()[:12]
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"token-ledger-{uid}-{digest}"
+    return f"{APP_ID}-{uid}-{digest}"
 
 
 def tell_running_instance(name: str) -> bool:
@@ -210,8 +217,11 @@ def _main_window(services: AppServices) -> QMainWindow:
 def run_app(paths: AppPaths) -> int:
     """Run the desktop app until Quit; the exit status (0, or 2 when the ledger cannot be used)."""
     pin_singletons()  # before any Qt call: PySide6 6.12 on Python 3.11 (see tracker/ui/pyside_fix.py)
-    logging.basicConfig(level=os.environ.get("TOKEN_LEDGER_LOG", "WARNING").upper(),
-                        format="%(asctime)s %(name)s: %(message)s")
+    log_file = setup_logging()
+    crash = CrashReporter(log_file)
+    crash.install()
+    log.info("Token Ledger %s starting (Python %s, %s)", __version__, platform.python_version(), platform.platform())
+    log.info("log file: %s", log_file or "none: logging to the terminal only")
     log.info("data folder: %s", paths.data_dir)
     settings = load_settings(paths.data_dir)
     log.info("settings loaded")
@@ -221,9 +231,11 @@ def run_app(paths: AppPaths) -> int:
     qapp.setDesktopFileName(APP_ID)
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window keeps the tray app running
+    crash.attach()
     name = server_name(paths)
     if tell_running_instance(name):
         log.info("already running: asked it to show its window")
+        crash.uninstall()
         return 0
     instance = SingleInstance(name)
     if not instance.listen():
@@ -237,3 +249,6 @@ def run_app(paths: AppPaths) -> int:
     finally:
         app.shutdown()
         instance.close()
+        crash.detach()
+        crash.uninstall()
+        log.info("Token Ledger stopped")
