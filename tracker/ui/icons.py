@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 
 from tracker import resources
 
@@ -47,26 +47,30 @@ def tray_icon(state: str = "idle", kind: str | None = None) -> QIcon:
 
 
 def tray_kind(platform: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """Which icon suits the tray here: the one-colour glyph for the panel's shade on Linux desktops; the
-    full-colour tile on Windows and macOS, whose taskbar and menu bar shade the app cannot read reliably (the
-    tile shows on any background)."""
+    """Which icon suits the tray here: the one-colour glyph for the panel's shade where that shade is known; the
+    full-colour tile everywhere else (Windows, macOS, and desktops that do not say), since the tile shows on any
+    background while a glyph of the wrong shade disappears."""
     platform = sys.platform if platform is None else platform
     env = os.environ if env is None else env
     if platform in ("win32", "darwin"):
         return APP
     if "GNOME" in env.get("XDG_CURRENT_DESKTOP", "").upper().split(":"):
         return "on-dark"  # GNOME Shell's top bar is dark in the light style too
-    return "on-dark" if dark_scheme() else "on-light"
+    dark = dark_scheme()
+    if dark is None:
+        return APP
+    return "on-dark" if dark else "on-light"
 
 
-def dark_scheme() -> bool:
-    """Is the desktop dark? Qt's colour scheme when the platform reports one, else the palette's window shade."""
+def dark_scheme() -> bool | None:
+    """Is the desktop dark? Qt's colour scheme when the platform reports one; None when it does not. The
+    application palette is no guide: a light window theme often sits beside a dark panel (Xfce, Cinnamon, trayer)."""
     scheme = QGuiApplication.styleHints().colorScheme()
     if scheme == Qt.ColorScheme.Dark:
         return True
     if scheme == Qt.ColorScheme.Light:
         return False
-    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    return None
 
 
 @functools.cache
