@@ -30,10 +30,22 @@ def launch_args(data_dir: Path | None = None) -> list[str]:
 
     ``data_dir`` (made absolute: a login item starts in another folder) is passed as ``--data-dir``.
     """
-    args = [sys.executable] if is_frozen() else [_gui_interpreter(sys.executable, sys.platform), "-m", "tracker"]
+    if is_frozen():
+        args = [_windowed_bundle_exe(sys.executable, sys.platform)]
+    else:
+        args = [_gui_interpreter(sys.executable, sys.platform), "-m", "tracker"]
     if data_dir is not None:
         args += ["--data-dir", os.path.abspath(os.path.expanduser(os.fspath(data_dir)))]
     return args
+
+
+def _windowed_bundle_exe(executable: str, platform: str) -> str:
+    """On Windows the bundle has a console ``token-ledger.exe`` (the command line) and a windowed
+    ``Token Ledger.exe`` beside it (packaging/pyinstaller): menus and login items start the windowed one."""
+    if platform != "win32":
+        return executable
+    windowed = os.path.join(os.path.dirname(executable), "Token Ledger.exe")
+    return windowed if os.path.exists(windowed) else executable
 
 
 def _gui_interpreter(executable: str, platform: str) -> str:

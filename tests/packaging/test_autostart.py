@@ -309,3 +309,14 @@ def test_the_real_registry_is_windows_only() -> None:
         pytest.skip("on Windows this would touch the real registry")
     message = apply_autostart(True, platform="win32")
     assert message is not None and "exists only on Windows" in message
+
+
+def test_a_windows_bundle_starts_its_windowed_executable(tmp_path: Path) -> None:
+    from tracker.launch import _windowed_bundle_exe
+
+    console = tmp_path / "token-ledger.exe"
+    console.write_bytes(b"")
+    assert _windowed_bundle_exe(str(console), "win32") == str(console)  # no windowed twin: the console one
+    (tmp_path / "Token Ledger.exe").write_bytes(b"")
+    assert _windowed_bundle_exe(str(console), "win32") == str(tmp_path / "Token Ledger.exe")
+    assert _windowed_bundle_exe(str(console), "linux") == str(console)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import Home
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
@@ -32,6 +33,36 @@ def test_server_name_is_per_data_folder(tmp_path: Path) -> None:
     a, b = AppPaths(tmp_path / "a"), AppPaths(tmp_path / "b")
     assert server_name(a) == server_name(AppPaths(tmp_path / "a"))
     assert server_name(a) != server_name(b)
+
+
+def test_the_socket_path_fits_the_unix_limit_and_prefers_the_runtime_dir(tmp_path: Path) -> None:
+    from tracker.ui.app import SOCKET_PATH_MAX
+
+    paths = AppPaths(tmp_path / "data")
+    runtime = server_name(paths, {"XDG_RUNTIME_DIR": "/run/user/1000", "TMPDIR": "/var/tmp"}, "linux")
+    assert runtime.startswith(f"/run/user/1000/{APP_ID}-")
+    deep = "/tmp/" + "d" * 90
+    fallback = server_name(paths, {"XDG_RUNTIME_DIR": deep, "TMPDIR": deep}, "linux")  # too long: /tmp
+    assert fallback.startswith(f"/tmp/{APP_ID}-") and len(fallback) <= SOCKET_PATH_MAX
+    assert server_name(paths, {"TMPDIR": "/var/folders/ab/cdefghij_klmnopqrstuvwxyz0000gn/T/"}, "darwin").startswith(
+        "/var/folders/")
+    assert "/" not in server_name(paths, {}, "win32")  # a named pipe
+
+
+def test_a_deep_temp_folder_still_gives_one_instance(tmp_path: Path, qtbot: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = tmp_path / ("t" * 60) / ("u" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    name = server_name(AppPaths(tmp_path / "data"))
+    first = SingleInstance(name)
+    try:
+        assert first.listen()
+        with qtbot.waitSignal(first.show_requested, timeout=5000):
+            assert tell_running_instance(name)
+    finally:
+        first.close()
 
 
 def test_second_launch_asks_the_first_to_show_its_window(tmp_path: Path, qtbot: Any) -> None:

@@ -19,7 +19,8 @@ import hashlib
 import logging
 import os
 import platform
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -47,13 +48,30 @@ SHOW_MESSAGE = b"show\n"
 CONNECT_TIMEOUT_MS = 1000
 
 
-def server_name(paths: AppPaths) -> str:
-    """One name per user and data folder: two ledgers may run side by side, one ledger only once."""
-    # 12 hex digits: Qt puts the socket in the temp folder, and macOS's long $TMPDIR plus the app id must stay
-    # within the 104 bytes of a Unix socket path
+# Unix socket paths are limited (108 bytes on Linux, 104 on macOS, counting the final NUL)
+SOCKET_PATH_MAX = 100
+
+
+def server_name(paths: AppPaths, env: Mapping[str, str] | None = None, system: str | None = None) -> str:
+    """One name per user and data folder: two ledgers may run side by side, one ledger only once.
+
+    On Unix it is a full socket path: in ``$XDG_RUNTIME_DIR`` (private to the user) when set, else the temp
+    folder; if that path would pass the socket length limit (a deep ``$TMPDIR``, macOS's long one), ``/tmp``. A
+    name Qt cannot listen on would let a second launch start a second app.
+    """
+    env = os.environ if env is None else env
+    system = sys.platform if system is None else system
     digest = hashlib.sha256(os.fsencode(os.path.abspath(paths.data_dir))).hexdigest()[:12]
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"{APP_ID}-{uid}-{digest}"
+    name = f"{APP_ID}-{uid}-{digest}"
+    if system == "win32":
+        return name  # a named pipe: no path and no length trouble
+    for folder in (env.get("XDG_RUNTIME_DIR", ""), env.get("TMPDIR", "") or "/tmp", "/tmp"):
+        if folder and os.path.isabs(folder):
+            path = os.path.join(folder, name)
+            if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+                return path
+    return os.path.join("/tmp", name)
 
 
 def tell_running_instance(name: str) -> bool:
