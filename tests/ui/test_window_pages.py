@@ -559,3 +559,28 @@ def test_dollar_ticks_never_use_si_scaling(qtbot: Any, values: list[float], spac
     axis = DollarAxis("left")
     assert not axis.autoSIPrefix  # pyqtgraph would write "$100 (x0.001)" for a ten-cent range
     assert axis.tickStrings(values, 1.0, spacing) == labels
+
+
+def test_a_range_switch_after_a_refresh_draws_without_a_read(home: Home, cli: Any, qtbot: Any, window: Any) -> None:
+    """A refresh reads the four standard ranges in one go; switching among them then needs no worker read, and
+    new data (data_changed) empties the cache so no stale range is drawn."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    build_ledger(home, cli)
+    window.services.data_changed.emit()
+    ov = window.overview
+    _loaded(qtbot, lambda: _overview_ready(window) and ov.chart.series.sum("estimated") > 0)
+    reads: list[object] = []
+    real_read = window.services.read
+    window.services.read = lambda *a, **k: (reads.append(a[0]), real_read(*a, **k))[1]
+    for name, days in (("7d", 7), ("1y", 365), ("90d", 90), ("30d", 30)):
+        qtbot.mouseClick(window.findChild(QPushButton, f"range_{name}"), Qt.MouseButton.LeftButton)
+        assert len(ov.chart.series.days) == days  # drawn at once, from the refresh's answer
+    assert reads == []
+    window.services.read = real_read
+    before = {key: answer[0] for key, answer in ov._series_cache.items()}
+    assert len(before) == 4
+    window.services.data_changed.emit()  # new data may have come: every range is read again
+    _loaded(qtbot, lambda: len(ov._series_cache) == 4 and all(
+        answer[0] is not before.get(key) for key, answer in ov._series_cache.items()))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.analytics.periods import local_date, local_midnight_ms, periods
-from tracker.analytics.reported import PROVIDER_LABELS, billed_lines, day_ms, usd_text
+from tracker.analytics.reported import PROVIDER_LABELS, day_ms, usd_text
 from tracker.analytics.reports import ReportQuery, build_report
 from tracker.ledger.rollup import WIDTHS, dirty_range
 
@@ -229,18 +229,25 @@ def _estimated_from_reports(
 def _reported_by_day(
     conn: sqlite3.Connection, first: date, last: date, index: Mapping[str, int]
 ) -> tuple[dict[str, list[int]], int]:
+    """Billed USD per provider and UTC day (decision 14), summed in SQL; and how many billed lines (day, provider,
+    model, line item) are in another currency and left out, as ``billed_lines`` counts them."""
     if not _has_table(conn, "provider_usage"):
         return {}, 0
+    lo, hi = day_ms(first), day_ms(last + timedelta(days=1))
+    base = ("FROM provider_usage WHERE billed = 1 AND cost_pico IS NOT NULL AND bucket_start_ms >= ? "
+            "AND bucket_start_ms < ?")
     out: dict[str, list[int]] = {}
-    other = 0
-    for line in billed_lines(conn, first, last):
-        if line.currency != "USD":
-            other += 1
-            continue
-        k = index.get(line.day.isoformat())
-        if k is not None:
-            out.setdefault(line.provider, [0] * len(index))[k] += line.amount_pico
-    return out, other
+    offset = lo // _DAY_MS
+    sql = f"""SELECT bucket_start_ms / {_DAY_MS}, provider, sum(cost_pico) {base}
+              AND upper(coalesce(currency, 'USD')) = 'USD' GROUP BY 1, 2"""
+    for d, provider, amount in conn.execute(sql, (lo, hi)):
+        k = int(d) - offset
+        if 0 <= k < len(index):
+            out.setdefault(str(provider), [0] * len(index))[k] += int(amount)
+    other = conn.execute(f"""SELECT count(*) FROM (SELECT 1 {base} AND upper(coalesce(currency, 'USD')) != 'USD'
+                             GROUP BY bucket_start_ms / {_DAY_MS}, provider, model, line_item,
+                             upper(currency))""", (lo, hi)).fetchone()[0]
+    return out, int(other)
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

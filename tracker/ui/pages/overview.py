@@ -149,6 +149,11 @@ class OverviewPage(Page):
         self.custom: tuple[date, date] | None = None
         self.state: LedgerState | None = None
         self._request = 0
+        # (first, last, zone) -> the chart's answer, for the standard ranges: filled by each refresh (one worker
+        # read of all four) and by range loads, emptied when the data may have changed. A range switch then
+        # draws at once instead of waiting for a read.
+        self._series_cache: dict[tuple[date, date, str], tuple[SpendSeries, list[OutcomeMarker]]] = {}
+        self._cache_generation = 0
         self.stack = QStackedWidget(self)
         self.first_run = FirstRunPanel(self)
         self.first_run.add_key_requested.connect(self.add_key_requested.emit)
@@ -266,8 +271,24 @@ class OverviewPage(Page):
         self._request += 1
         request = self._request
         self.range_label.setText(range_text(first, last))
+        key = (first, last, str(tz))
+        cached = None if self.stale else self._series_cache.get(key)
+        if cached is not None:
+            self._series_done(request, *cached)
+            return
+        generation = self._cache_generation
+
+        def done(answer: tuple[SpendSeries, list[OutcomeMarker]]) -> None:
+            if generation == self._cache_generation:  # not read before data that has changed since
+                self._series_cache[key] = answer
+            self._series_done(request, *answer)
+
         self.read(lambda conn: (spend_series(conn, first, last, tz), outcome_markers(conn, first, last, tz)),
-                  lambda r: self._series_done(request, *r), self._failed)
+                  done, self._failed)
+
+    def standard_ranges(self) -> list[tuple[date, date]]:
+        last = self.today()
+        return [(last - timedelta(days=days - 1), last) for _name, _label, days in RANGES]
 
     def _series_done(self, request: int, series: SpendSeries, markers: list[OutcomeMarker]) -> None:
         if request != self._request:
@@ -302,18 +323,29 @@ class OverviewPage(Page):
         env, home = dict(os.environ), Path.home()
         self._request += 1
         request = self._request
+        self._cache_generation += 1
+        self._series_cache.clear()
+        generation = self._cache_generation
+        ranges = list(dict.fromkeys([(first, last), *self.standard_ranges()]))  # the shown one first
         self.range_label.setText(range_text(first, last))
 
-        def read(conn: sqlite3.Connection) -> tuple[LedgerState, tuple[SpendSeries, list[OutcomeMarker]],
-                                                    SpendSummary, tuple[int, int]]:
+        def read(conn: sqlite3.Connection) -> tuple[LedgerState, dict[tuple[date, date], tuple[SpendSeries,
+                                                    list[OutcomeMarker]]], SpendSummary, tuple[int, int]]:
             from tracker.analytics.spend import spend_summary
 
             summary = spend_summary(conn, tz, now_ms, budget)
             rates = month_run_rates(summary.month_estimated_pico, summary.month_reported_pico, tz, now_ms)
-            return (ledger_state(conn, env, home),
-                    (spend_series(conn, first, last, tz), outcome_markers(conn, first, last, tz)), summary, rates)
+            charts = {(a, b): (spend_series(conn, a, b, tz), outcome_markers(conn, a, b, tz)) for a, b in ranges}
+            return ledger_state(conn, env, home), charts, summary, rates
 
-        self.read(read, lambda r: self._refreshed(request, *r), self._failed)
+        def done(answer: tuple[LedgerState, dict[tuple[date, date], tuple[SpendSeries, list[OutcomeMarker]]],
+                               SpendSummary, tuple[int, int]]) -> None:
+            state, charts, summary, rates = answer
+            if generation == self._cache_generation:
+                self._series_cache.update({(a, b, str(tz)): chart for (a, b), chart in charts.items()})
+            self._refreshed(request, state, charts[(first, last)], summary, rates)
+
+        self.read(read, done, self._failed)
 
     def _refreshed(self, request: int, state: LedgerState, chart: tuple[SpendSeries, list[OutcomeMarker]],
                    summary: SpendSummary, run_rates: tuple[int, int]) -> None:

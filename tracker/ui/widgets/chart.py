@@ -360,7 +360,8 @@ class SpendChart(QWidget):
         mids = [day_x(d) + _DAY_S / 2 for d in series.days]
         tops = [0.0] * len(mids)
         for kind in self.kinds():
-            xs = [m + self.bar_offset(kind) * _DAY_S for m in mids]
+            offset = self.bar_offset(kind) * _DAY_S
+            xs = [m + offset for m in mids]
             bottom = [0.0] * len(xs)
             for k, part in enumerate(p for p in series.parts if p.kind == kind):
                 heights = [v / 1e12 for v in part.values]
@@ -375,8 +376,9 @@ class SpendChart(QWidget):
                 bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
             tops = [max(t, b) for t, b in zip(tops, bottom, strict=True)]
         self.legend.set_entries(legend_entries(series), len(self.kinds()) == 2)
-        self._add_cumulative(series, mids)
-        self._set_ranges(series, tops)
+        cumulative = {kind: [v / 1e12 for v in series.cumulative(kind)] for kind in self.kinds()}
+        self._add_cumulative(cumulative, mids)
+        self._set_ranges(series, tops, cumulative)
         self._add_markers(max(tops, default=0.0))
 
     def bar_stacks(self) -> dict[str, list[tuple[float, float, float, float]]]:
@@ -388,15 +390,14 @@ class SpendChart(QWidget):
                                      for x, y0, h in zip(opts["x"], opts["y0"], opts["height"], strict=True)]
         return out
 
-    def _add_cumulative(self, series: SpendSeries, xs: list[float]) -> None:
-        for kind in self.kinds():
-            ys = [v / 1e12 for v in series.cumulative(kind)]
+    def _add_cumulative(self, cumulative: dict[str, list[float]], xs: list[float]) -> None:
+        for kind, ys in cumulative.items():
             line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(_CUMULATIVE[kind], width=2, style=Qt.PenStyle.DashLine),
                                    name=f"Cumulative {kind}")
             self._cum_view.addItem(line)
             self._lines.append(line)
 
-    def _set_ranges(self, series: SpendSeries, tops: list[float]) -> None:
+    def _set_ranges(self, series: SpendSeries, tops: list[float], cumulative: dict[str, list[float]]) -> None:
         item = self.plot.getPlotItem()
         lo, hi = day_x(series.first), day_x(series.last) + _DAY_S
         pad = (hi - lo) * 0.01
@@ -404,7 +405,7 @@ class SpendChart(QWidget):
         top = max(tops, default=0.0)
         headroom = self._marker_headroom()
         item.vb.setYRange(0, top * headroom if top > 0 else 1.0, padding=0)
-        cum_top = max((max((v / 1e12 for v in series.cumulative(k)), default=0.0) for k in KINDS), default=0.0)
+        cum_top = max((max(ys, default=0.0) for ys in cumulative.values()), default=0.0)
         self._cum_view.setYRange(0, cum_top * 1.08 if cum_top > 0 else 1.0, padding=0)
         self.empty_text.setVisible(series.empty)
         self.empty_text.setPos((lo + hi) / 2, (top * 1.08 if top > 0 else 1.0) / 2)
