@@ -62,7 +62,7 @@ class PaintTimer(QObject):
         self.last = {"label": self._label, "total_ms": round(total, 1), "answer_ms": round(read, 1),
                      "paint_ms": round(total - read, 1)}
         self._started = 0.0
-        log.info("%s %s: painted %.1f ms after the click (answer from the worker after %.1f ms, drawing %.1f ms)",
+        log.info("%s %s: painted %.1f ms after the click (chart ready after %.1f ms, drawing %.1f ms)",
                  self.what, self._label, total, read, total - read)
 
     def _disarm(self) -> None:
