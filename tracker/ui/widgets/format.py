@@ -12,11 +12,14 @@ PICO_PER_CENT = 10**10
 
 
 def usd(pico: int | None) -> str:
-    """``$1,234.57`` from pico-USD; ``unpriced`` for None."""
+    """``$1,234.57`` from pico-USD, rounded half-even to cents like every other money figure (the CLI's tables,
+    the client report: ``tracker.analytics.reported.usd_cell``); ``unpriced`` for None."""
     if pico is None:
         return "unpriced"
     sign = "-" if pico < 0 else ""
-    cents = (abs(pico) + PICO_PER_CENT // 2) // PICO_PER_CENT
+    cents, rest = divmod(abs(pico), PICO_PER_CENT)
+    if rest * 2 > PICO_PER_CENT or (rest * 2 == PICO_PER_CENT and cents % 2 == 1):
+        cents += 1
     if cents == 0 and pico != 0:
         return f"{sign}<$0.01"
     return f"{sign}${cents // 100:,}.{cents % 100:02d}"
