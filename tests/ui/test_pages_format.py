@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracker.ui.widgets.format import size, usd, when
@@ -15,13 +15,17 @@ from tracker.ui.widgets.format import size, usd, when
 
 @pytest.mark.parametrize(("pico", "text"), [
     (None, "unpriced"), (0, "$0.00"), (4_999_999_999, "<$0.01"), (5_000_000_000, "<$0.01"),
-    (5_000_000_001, "$0.01"), (15_000_000_000, "$0.02"), (1_234_565_000_000_000, "$1,234.56"),
+    (9_999_999_999, "<$0.01"), (10_000_000_000, "$0.01"), (15_000_000_000, "$0.02"),
+    (1_234_565_000_000_000, "$1,234.56"),
     (1_234_575_000_000_000, "$1,234.58"), (1_234_564_999_999_999, "$1,234.56"), (-2_500_000_000_000, "-$2.50"),
 ])
 def test_usd_rounds_half_even_to_cents(pico: int | None, text: str) -> None:
     assert usd(pico) == text
 
 
+@example(5_000_000_001)
+@example(-7_000_000_000)
+@example(25_000_000_000)
 @given(st.integers(min_value=-(10**20), max_value=10**20))
 def test_usd_agrees_with_the_cli_and_report_money_cell(pico: int) -> None:
     from tracker.analytics.reported import usd_cell

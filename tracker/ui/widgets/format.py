@@ -17,11 +17,11 @@ def usd(pico: int | None) -> str:
     if pico is None:
         return "unpriced"
     sign = "-" if pico < 0 else ""
+    if 0 < abs(pico) < PICO_PER_CENT:
+        return f"{sign}<$0.01"  # less than a cent: never "$0.00" for spend that happened, nor a rounded-up cent
     cents, rest = divmod(abs(pico), PICO_PER_CENT)
     if rest * 2 > PICO_PER_CENT or (rest * 2 == PICO_PER_CENT and cents % 2 == 1):
         cents += 1
-    if cents == 0 and pico != 0:
-        return f"{sign}<$0.01"
     return f"{sign}${cents // 100:,}.{cents % 100:02d}"
 
 
