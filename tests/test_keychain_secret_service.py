@@ -9,13 +9,10 @@ reaches the child on stdin only, never in argv or the environment. Both tools co
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from secret_service import UNLOCK, needs_secret_service, run_in_session, run_python, session_env
 
 FAKE_KEY = "sk-or-v1-FAKE-secret-service-7f3a9c"
 
@@ -34,31 +31,12 @@ except keychain.KeychainError as e:
     print("after delete:", e.kind, "-", e)
 """
 
-# The keyring password goes to the daemon through its own pipe; the shell's stdin (the key) goes to Python.
-SHELL = (
-    'printf "%s" ledger-test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null; '
-    'exec "$0" -c "$1"'
-)
-
-missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
 
 
-@pytest.mark.skipif(
-    bool(missing) or not sys.platform.startswith("linux"),
-    reason=f"needs a Linux Secret Service: {', '.join(missing) or 'Linux'} not available "
-    "(Debian packages dbus-daemon and gnome-keyring; .ci/run installs them)",
-)
+@needs_secret_service
 def test_round_trip_through_gnome_keyring(tmp_path: Path) -> None:
-    home, runtime = tmp_path / "home", tmp_path / "run"
-    home.mkdir()
-    runtime.mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "GNOME_KEYRING", "XDG_"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), PYTHONPATH=str(Path(__file__).parents[1]))
-    env.pop("PYTHON_KEYRING_BACKEND", None)  # let keyring find the Secret Service by itself
-    done = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SHELL, sys.executable, CHILD],
-        input=FAKE_KEY + "\n", capture_output=True, text=True, env=env, timeout=120, check=False,
-    )
+    home = tmp_path / "home"
+    done = run_python(CHILD, FAKE_KEY + "\n", home, tmp_path / "run")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "backend: SecretService Keyring"
@@ -71,8 +49,7 @@ def test_round_trip_through_gnome_keyring(tmp_path: Path) -> None:
     assert FAKE_KEY.encode() not in stored
 
 
-CLI_SHELL = (
-    'printf "%s" ledger-test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null; '
+CLI_SHELL = UNLOCK + (
     'py="$0"; url="$1"; set -e; '
     '"$py" -m tracker account add openrouter --name personal --base-url "$url"; '  # the key: the shell's stdin
     '"$py" -m tracker account test personal; '
@@ -82,30 +59,19 @@ CLI_SHELL = (
 )
 
 
-@pytest.mark.skipif(
-    bool(missing) or not sys.platform.startswith("linux"),
-    reason=f"needs a Linux Secret Service: {', '.join(missing) or 'Linux'} not available "
-    "(Debian packages dbus-daemon and gnome-keyring; .ci/run installs them)",
-)
+@needs_secret_service
 def test_the_command_line_with_gnome_keyring(tmp_path: Path) -> None:
     """``account add`` (key on stdin), ``test``, ``sync`` and ``remove`` as separate processes: the key lives only
     in the Secret Service between them."""
     from test_cli_accounts import OpenRouterStub
 
-    home, runtime, data = tmp_path / "home", tmp_path / "run", tmp_path / "data"
-    home.mkdir()
-    runtime.mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "GNOME_KEYRING", "XDG_"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), PYTHONPATH=str(Path(__file__).parents[1]),
-               TOKEN_LEDGER_DATA_DIR=str(data), CLAUDE_CONFIG_DIR=str(home), CODEX_HOME=str(home))
-    env.pop("PYTHON_KEYRING_BACKEND", None)
+    home, data = tmp_path / "home", tmp_path / "data"
+    env = session_env(home, tmp_path / "run", TOKEN_LEDGER_DATA_DIR=str(data), CLAUDE_CONFIG_DIR=str(home),
+                      CODEX_HOME=str(home))
     stub = OpenRouterStub()
     stub.accepted_key = FAKE_KEY
     try:
-        done = subprocess.run(
-            ["dbus-run-session", "--", "sh", "-c", CLI_SHELL, sys.executable, stub.base_url],
-            input=FAKE_KEY + "\n", capture_output=True, text=True, env=env, timeout=120, check=False,
-        )
+        done = run_in_session(CLI_SHELL, [sys.executable, stub.base_url], FAKE_KEY + "\n", env)
     finally:
         stub.close()
     assert done.returncode == 0, done.stderr

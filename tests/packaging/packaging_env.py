@@ -26,6 +26,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "packaging" / "pyinstaller" / "build.py"
 BUNDLE_ENV = "TOKEN_LEDGER_TEST_BUNDLE"
+# `token-ledger doctor` prints a line starting with each (issue 6), from any installation
+DOCTOR_LABELS = (
+    "Version:",
+    "Keyring:",
+    "Tray:",
+    "Qt platform:",
+    "Data folder:",
+    "Schema version:",
+    "Sources:",
+    "Prices:",
+    "Log folder:",
+)
 
 # Variables that could point a program at the real user's files, keyring or display: never passed on.
 _DROP_PREFIXES = ("XDG_", "TOKEN_LEDGER_", "QT_", "PYTHON", "VIRTUAL_ENV", "UV_", "CONDA", "PYINSTALLER_")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from e2e.x11 import XSession, missing_tools, stop_process, wait_for
-from packaging_env import REPO, Sandbox, build_bundle, explain, run
+from packaging_env import DOCTOR_LABELS, REPO, Sandbox, build_bundle, explain, run
 
 from tracker import __version__
 from tracker.cli import COMMANDS
@@ -26,17 +26,6 @@ from tracker.paths import APP_ID
 pytestmark = pytest.mark.slow
 
 FIXTURES = REPO / "tests" / "fixtures"
-DOCTOR_LABELS = (
-    "Version:",
-    "Keyring:",
-    "Tray:",
-    "Qt platform:",
-    "Data folder:",
-    "Schema version:",
-    "Sources:",
-    "Prices:",
-    "Log folder:",
-)
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 
 

@@ -6,14 +6,11 @@ private D-Bus session, as in tests/test_keychain_secret_service.py.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from keyring.errors import KeyringLocked
+from secret_service import needs_secret_service, run_python
 from test_keychain import FAKE_KEY, ForgetfulKeyring, MemoryKeyring, memory_keyring
 
 from tracker import keychain
@@ -104,30 +101,11 @@ keychain.delete_key("old")
 print("after delete:", keyring.get_password(keychain.KEYRING_SERVICE, "account:old"))
 """
 
-SHELL = (
-    'printf "%s" ledger-test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null; '
-    'exec "$0" -c "$1"'
-)
-
-missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
 
 
-@pytest.mark.skipif(
-    bool(missing) or not sys.platform.startswith("linux"),
-    reason=f"needs a Linux Secret Service: {', '.join(missing) or 'Linux'} not available "
-    "(Debian packages dbus-daemon and gnome-keyring; .ci/run installs them)",
-)
+@needs_secret_service
 def test_an_old_entry_moves_in_gnome_keyring(tmp_path: Path) -> None:
-    home, runtime = tmp_path / "home", tmp_path / "run"
-    home.mkdir()
-    runtime.mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "GNOME_KEYRING", "XDG_"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), PYTHONPATH=str(Path(__file__).parents[2]))
-    env.pop("PYTHON_KEYRING_BACKEND", None)
-    done = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SHELL, sys.executable, CHILD],
-        input=FAKE_KEY + "\n", capture_output=True, text=True, env=env, timeout=120, check=False,
-    )
+    done = run_python(CHILD, FAKE_KEY + "\n", tmp_path / "home", tmp_path / "run")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "loaded equal: True", "old entry: None", "new entry equal: True", "after delete: None",

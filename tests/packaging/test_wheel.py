@@ -16,24 +16,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packaging_env import REPO, Sandbox, explain, run
+from packaging_env import DOCTOR_LABELS, REPO, Sandbox, explain, run
 
 from tracker import __version__
 from tracker.paths import APP_ID
 
 pytestmark = pytest.mark.slow
 
-DOCTOR_LABELS = (
-    "Version:",
-    "Keyring:",
-    "Tray:",
-    "Qt platform:",
-    "Data folder:",
-    "Schema version:",
-    "Sources:",
-    "Prices:",
-    "Log folder:",
-)
 
 
 def _uv() -> str:
