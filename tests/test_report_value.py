@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -422,3 +422,99 @@ def test_value_never_takes_the_fast_path() -> None:
 
     assert match(["report", "value", "--format", "json"]) is None
     assert match(["report", "value", "--by", "month", "--format", "json"]) is None
+
+
+def _windows_by_attribution(conn: sqlite3.Connection, tz: Any, now_ms: int) -> Any:
+    """The reference: every outcome's attribution window, as ``attribute_outcomes`` gives them, merged."""
+    from bisect import bisect_right
+
+    spans: dict[str | None, list[tuple[int, int]]] = {}
+    for o in attribute_outcomes(conn, tz, now_ms=now_ms):
+        spans.setdefault(o.project, []).append(o.window)
+
+    def covers(project: str | None, at_ms: int) -> bool:
+        windows = sorted(spans.get(project, []))
+        i = bisect_right([s for s, _ in windows], at_ms) - 1
+        return any(s <= at_ms < e for s, e in windows[: i + 1])
+
+    return covers
+
+
+@pytest.mark.parametrize("with_plan", [False, True])
+def test_spend_without_outcome_agrees_with_every_outcome_window(tmp_path: Any, with_plan: bool) -> None:
+    """``value._Windows`` answers "covered?" from each project's last outcome alone; on a realistic ledger (the
+    demo: months of usage, bills, outcomes across projects; and with a flat plan) every piece agrees with the
+    merged windows of all outcomes."""
+    from tracker.demo import DemoSpec, create_demo
+    from tracker.paths import AppPaths
+
+    now = _ms("2026-11-20T12:00:00")
+    create_demo(AppPaths(tmp_path), DemoSpec(months=4, seed=3, rows=20_000, now_ms=now))
+    tz = ZoneInfo("Europe/Paris")
+    with open_store(tmp_path / "ledger.sqlite3", create=False) as store:
+        conn = store.conn
+        if with_plan:
+            from tracker.plans import add_subscription
+
+            add_subscription(conn, "Max", "claude_code", "200", date(2026, 9, 1))
+        rules = value.load_rules(conn)
+        fast, reference = value._Windows(conn), _windows_by_attribution(conn, tz, now)
+        today = datetime.fromtimestamp(now / 1000, tz).date() if with_plan else None
+        pieces = list(value._pieces(conn, rules, tz, (None, None), today))
+        assert len(pieces) > 1_000
+        assert {p.project for p in pieces if fast.covers(p.project, p.at_ms)}  # some covered, some not
+        for p in pieces:
+            assert fast.covers(p.project, p.at_ms) == reference(p.project, p.at_ms), p
+
+
+@pytest.mark.parametrize("with_plan", [False, True])
+def test_summed_usage_pieces_give_the_same_report(tmp_path: Any, with_plan: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Usage summed per (cwd, 15 minutes, side of the project's last outcome) gives exactly the report that one
+    piece per request gives: every grouping, two zones, with and without a flat plan."""
+    from tracker.demo import DemoSpec, create_demo
+    from tracker.paths import AppPaths
+
+    now = _ms("2026-11-20T12:00:00")
+    create_demo(AppPaths(tmp_path), DemoSpec(months=4, seed=5, rows=20_000, now_ms=now))
+    with open_store(tmp_path / "ledger.sqlite3", create=False) as store:
+        conn = store.conn
+        if with_plan:
+            from tracker.plans import add_subscription
+
+            add_subscription(conn, "Max", "claude_code", "200", date(2026, 9, 1))
+        queries = [value.ValueQuery(by, ZoneInfo(zone), now_ms=now, hourly_rate_usd=Decimal("80"))
+                   for by in ("month", "project", "client") for zone in ("UTC", "America/New_York")]
+        summed = [value.build_value_report(conn, q) for q in queries]
+        one_per_request = value._usage_pieces
+
+        def without_cuts(*args: Any, cuts: Any = None) -> Any:
+            return one_per_request(*args)  # ignores the cuts: one piece per request
+
+        monkeypatch.setattr(value, "_usage_pieces", without_cuts)
+        assert [value.build_value_report(conn, q) for q in queries] == summed
+
+
+def test_an_outcome_inside_a_quarter_hour_splits_its_usage(tmp_path: Any) -> None:
+    """Requests at 10:01 and 10:10 (one 15-minute slot) with an outcome at 10:05: the first is attributed to it,
+    the second is spend with no outcome, by hand."""
+    from test_subscriptions import add_usage
+
+    from tracker.domain import PICO_PER_USD
+    from tracker.outcomes import OutcomeFields, add_outcome, add_rule
+
+    open_store(tmp_path / "ledger.sqlite3").close()
+    conn = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
+    add_rule(conn, "app", "path_prefix", "/work/app")
+    add_usage(conn, "claude_code", "2026-11-18T10:01:00", 3, "/work/app")
+    add_usage(conn, "claude_code", "2026-11-18T10:10:00", 5, "/work/app")
+    add_outcome(conn, OutcomeFields(title="Fix", at_ms=_ms("2026-11-18T10:05:00"), project="app"))
+    add_usage(conn, "claude_code", "2026-11-18T11:01:00", 7, None)  # no working folder: no project
+    add_usage(conn, "claude_code", "2026-11-18T11:10:00", 11, None)
+    add_outcome(conn, OutcomeFields(title="Note", at_ms=_ms("2026-11-18T11:05:00")))
+    q = value.ValueQuery("project", ZoneInfo("UTC"), now_ms=_ms("2026-11-20T12:00:00"))
+    rep = value.build_value_report(conn, q)
+    conn.close()
+    got = {r.key: (r.spend_pusd, r.without_outcome_pusd) for r in rep.rows}
+    usd = PICO_PER_USD
+    assert got == {"app": (8 * usd, 5 * usd), value.NO_PROJECT: (18 * usd, 11 * usd)}

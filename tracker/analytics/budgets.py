@@ -148,7 +148,7 @@ def value_alerts(conn: sqlite3.Connection, tz: tzinfo, now_ms: int, min_pusd: in
 
     today = local_today(now_ms, tz)
     key, first, _last = period_bounds("weekly", today)
-    rep = build_value_report(conn, ValueQuery("project", tz, first, today, now_ms))
+    rep = build_value_report(conn, ValueQuery("project", tz, first, today, now_ms, run_rates=False))
     alerts = [ValueAlert(r.key, key, first, r.without_outcome_pusd) for r in rep.rows
               if r.key != NO_PROJECT and r.without_outcome_pusd >= max(min_pusd, 1)]
     return sorted(alerts, key=lambda a: (-a.without_outcome_pusd, a.project))
