@@ -82,7 +82,7 @@ def test_cost_per_outcome_by_kind_and_cost_against_value(page: Any, qtbot: Any) 
     first = points[0]
     found = charts.point_at(first.cost_pusd / 1e12, first.value_pusd / 1e12)
     assert found == first
-    from tracker.ui.widgets.chart import point_text
+    from tracker.ui.widgets.value_charts import point_text
 
     assert point_text(first).startswith(f"#{first.id} {first.title} (")
     assert f"cost {usd(first.cost_pusd)}, value {usd(first.value_pusd)}" in point_text(first)

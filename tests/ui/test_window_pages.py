@@ -141,7 +141,7 @@ def test_hover_shows_the_days_figures(home: Home, cli: Any, qtbot: Any, window: 
     window.services.data_changed.emit()
     _loaded(qtbot, lambda: _overview_ready(window) and window.overview.chart.series.sum("reported") > 0)
     chart = window.overview.chart
-    from tracker.ui.widgets.chart import day_x
+    from tracker.ui.widgets.axes import day_x
 
     yesterday = today_utc() - timedelta(days=1)
     assert chart.show_hover_at(day_x(yesterday) + 3600, 0.5)
@@ -487,7 +487,8 @@ def _series(days: int, parts: dict[tuple[str, str], list[int]]) -> Any:
 
 
 def test_chart_draws_estimated_and_reported_as_two_bars_per_day(qtbot: Any) -> None:
-    from tracker.ui.widgets.chart import SpendChart, day_x
+    from tracker.ui.widgets.axes import day_x
+    from tracker.ui.widgets.chart import SpendChart
 
     usd = 10**12
     chart = SpendChart()
@@ -531,7 +532,7 @@ def test_chart_draws_estimated_and_reported_as_two_bars_per_day(qtbot: Any) -> N
 def test_date_ticks_are_spaced_by_range_and_never_overlap(days: int, pixels: float, step: str) -> None:
     from datetime import date
 
-    from tracker.ui.widgets.chart import choose_step, labels_fit, tick_days, tick_label
+    from tracker.ui.widgets.axes import choose_step, labels_fit, tick_days, tick_label
 
     def width(text: str) -> float:  # about what an 8-9 pt font needs
         return 6.0 * len(text)
@@ -554,7 +555,7 @@ def test_date_ticks_are_spaced_by_range_and_never_overlap(days: int, pixels: flo
 ])
 def test_dollar_ticks_never_use_si_scaling(qtbot: Any, values: list[float], spacing: float,
                                            labels: list[str]) -> None:
-    from tracker.ui.widgets.chart import DollarAxis
+    from tracker.ui.widgets.axes import DollarAxis
 
     axis = DollarAxis("left")
     assert not axis.autoSIPrefix  # pyqtgraph would write "$100 (x0.001)" for a ten-cent range

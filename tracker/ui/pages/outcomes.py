@@ -55,9 +55,9 @@ from tracker.outcomes import KINDS, STATUSES
 from tracker.suggestions import Suggestion, SuggestionScan, accept_in, dismiss, suggest_in
 from tracker.ui.outcome_dialog import OutcomeDialog, remove_outcome
 from tracker.ui.pages.base import Page
-from tracker.ui.widgets.chart import ValueCharts
 from tracker.ui.widgets.format import usd
 from tracker.ui.widgets.table import Cell, RowsModel, fit_columns, make_table
+from tracker.ui.widgets.value_charts import ValueCharts
 
 if TYPE_CHECKING:
 
