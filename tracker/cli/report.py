@@ -1,8 +1,8 @@
 """``token-ledger report``: usage and estimated cost per day, week, month, session, project or model.
 
 ``--cost reported|both`` adds what provider accounts billed (``tracker.analytics.reported``), beside the estimate and
-never added to it, and ``report reconcile`` compares the two per UTC day (``tracker.analytics.reconcile``).
-``report value --by month|project|client`` sets spend against the outcomes it bought (``tracker.analytics.value``).
+never added to it, and ``report reconcile`` compares the two per UTC day (:mod:`tracker.cli.report_reconcile`).
+``report value --by month|project|client`` sets spend against the outcomes it bought (:mod:`tracker.cli.report_value`).
 
 JSON and CSV shapes are documented in docs/cli.md. Tables are drawn with rich (imported only for tables);
 csv, decimal and the domain types are imported only where used, as ``--format json`` is the scripted path
@@ -28,10 +28,8 @@ if TYPE_CHECKING:
 
     from rich.table import Table
 
-    from tracker.analytics.reconcile import Reconciliation, ReconRow
     from tracker.analytics.reported import ReportedReport, ReportedRow
     from tracker.analytics.reports import Report, ReportRow, Totals
-    from tracker.analytics.value import ValueFigures, ValueReport
 
 __all__ = ["TOKEN_FIELDS", "report", "report_csv", "report_json", "usd"]
 
@@ -98,12 +96,16 @@ def report(  # noqa: PLR0917 (click passes options by keyword)
     if first and last and first > last:
         raise UserError(f"--since {first} is after --until {last}")
     if kind == "value":
-        _check_value_options(sources, breakdown, cost)
+        from tracker.cli.report_value import check_value_options, value_report
+
+        check_value_options(sources, breakdown, cost)
         return value_report(ctx, by or "month", tz_name, (first, last), fmt)
     if by is not None:
         raise UserError("--by works with `report value` only")
     if kind == "reconcile":
-        _check_reconcile_options(tz_name, sources, breakdown, cost)
+        from tracker.cli.report_reconcile import check_reconcile_options, reconcile
+
+        check_reconcile_options(tz_name, sources, breakdown, cost)
         return reconcile(ctx, first, last, fmt)
     if cost not in (None, "estimated"):
         _check_cost_options(kind, cost, sources)
@@ -177,13 +179,13 @@ def print_table(rep: Report, breakdown: bool) -> None:
             console.print("No usage yet. Run [bold]token-ledger sync[/] to import new logs.")
         return
     table = _table(rep, breakdown, show_models=True, fmt=lambda n: f"{n:,}")
-    needed = _natural_width(table)
+    needed = natural_width(table)
     if needed > console.width:
         if not console.is_terminal:
             console = Console(width=needed)  # piped: never cut, whatever the width
         else:
             table = _table(rep, breakdown, show_models=False, fmt=lambda n: f"{n:,}")
-            if _natural_width(table) > console.width:
+            if natural_width(table) > console.width:
                 table = _table(rep, breakdown, show_models=False, fmt=compact)
                 table.caption = "Compact figures; widen the terminal or use --format csv/json for exact counts."
     console.print(table)
@@ -194,7 +196,7 @@ def print_table(rep: Report, breakdown: bool) -> None:
         )
 
 
-def _natural_width(table: Table) -> int:
+def natural_width(table: Table) -> int:
     """Width the table takes when nothing limits it."""
     import io
 
@@ -253,7 +255,7 @@ def _short(model: str) -> str:
 
 # --- reported and estimated side by side: --cost reported|both -------------------------------------------
 
-_UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT")
+UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT")
 _ADD_ACCOUNT = (
     "No provider accounts yet: add one with `token-ledger account add anthropic --name work` (or openai, openrouter; "
     "an Admin or management key), then run `token-ledger sync`."
@@ -301,7 +303,7 @@ class CostView:
 
     @property
     def utc(self) -> bool:
-        return self.timezone in _UTC_NAMES
+        return self.timezone in UTC_NAMES
 
 
 def cost_report(conn: sqlite3.Connection, q: CostQuery, fmt: str, breakdown: bool) -> None:
@@ -337,7 +339,7 @@ def print_cost_table(view: CostView, breakdown: bool) -> None:
         console.print(f"No {what}{span} ({view.timezone}).")
     else:
         table = _cost_table(view, rows, breakdown, show_models=True)
-        needed = _natural_width(table)
+        needed = natural_width(table)
         if needed > console.width:
             if not console.is_terminal:
                 console = Console(width=needed)  # piped: never cut
@@ -442,285 +444,3 @@ def cost_notes(view: CostView) -> list[str]:
 
 
 # --- report reconcile ------------------------------------------------------------------------------------
-
-
-def _check_reconcile_options(tz_name: str | None, sources: tuple[str, ...], breakdown: bool, cost: str | None
-                             ) -> None:
-    given = [name for name, used in (("--tz", tz_name is not None), ("--source", bool(sources)),
-                                     ("--breakdown", breakdown), ("--cost", cost is not None)) if used]
-    if given:
-        raise UserError(
-            f"report reconcile takes --since, --until and --format only (not {', '.join(given)}): "
-            "it compares UTC days, Anthropic with Claude Code and OpenAI with Codex CLI"
-        )
-
-
-def reconcile(ctx: CliContext, since: date | None, until: date | None, fmt: str) -> None:
-    import contextlib
-    import sqlite3
-
-    from tracker.analytics.reconcile import REASONS, build_reconciliation
-    from tracker.cli.output import reconcile_csv, reconcile_json
-    from tracker.ledger.rollup import refresh as refresh_rollup
-
-    if not ctx.paths.db.exists():
-        raise UserError(f"No ledger at {ctx.paths.db} yet. Run `token-ledger sync` first.")
-    with ctx.store(create=False) as store:
-        with contextlib.suppress(sqlite3.OperationalError):
-            refresh_rollup(store.conn)
-        rec = build_reconciliation(store.conn, since, until)
-    if fmt == "json":
-        sys.stdout.write(dumps(reconcile_json(rec, list(REASONS), reconcile_hint(rec))) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(reconcile_csv(rec))
-    else:
-        print_reconcile(rec)
-
-
-def reconcile_hint(rec: Reconciliation) -> str | None:
-    """What to do when there is nothing (or only half) to compare; None when every pair has an account."""
-    from tracker.analytics.reconcile import PAIRS, SOURCE_LABELS
-
-    if not rec.accounts:
-        return ("No provider accounts yet, so there is nothing to compare. Add one: `token-ledger account add "
-                "anthropic --name work` (an Admin key; compared with Claude Code) or `token-ledger account add "
-                "openai --name work` (an Admin key; compared with Codex CLI), then run `token-ledger sync`.")
-    have = {p.provider for p in rec.pairs}
-    missing = [f"`token-ledger account add {p} --name NAME` to compare with {SOURCE_LABELS[s]}"
-               for p, s in PAIRS if p not in have]
-    if not rec.pairs:
-        return ("Your accounts have no local logs to compare with (reconcile pairs Anthropic with Claude Code and "
-                "OpenAI with Codex CLI). Add one: " + "; ".join(missing) + ".")
-    if not rec.has_reported:
-        return "No billed costs reported yet: run `token-ledger sync` to poll your accounts."
-    return ("Also possible: " + "; ".join(missing) + ".") if missing else None
-
-
-_STATUS_NOTES = {"reported_only": "no log usage", "estimated_only": "not fetched"}
-
-
-def print_reconcile(rec: Reconciliation) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from tracker.analytics.reconcile import REASONS
-
-    console = Console()
-    hint = reconcile_hint(rec)
-    if rec.rows:
-        table = Table(title="Reported (billed) vs estimated (logs), per UTC day", title_justify="left",
-                      header_style="bold")
-        for name in ("Day (UTC)", "Provider / logs", "Reported", "Estimated", "Difference", "Ratio", "Note"):
-            table.add_column(name, justify="right" if name in ("Reported", "Estimated", "Difference", "Ratio")
-                             else "left", no_wrap=name != "Note")
-        for r in rec.rows:
-            table.add_row(*_recon_cells(r))
-        if not console.is_terminal:
-            console = Console(width=max(console.width, _natural_width(table)))
-        console.print(table)
-    elif rec.pairs and rec.has_reported:
-        span = f" from {rec.since or 'the start'} to {rec.until or 'now'}" if rec.since or rec.until else ""
-        console.print(f"Nothing to compare{span}: no billed costs and no log usage on the same days.")
-    lines = _pair_lines(rec) + ([hint] if hint else [])
-    if rec.rows:
-        lines += ["Why the two differ:", *(f"  • {reason}" for reason in REASONS)]
-    for line in lines:
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
-
-
-def _recon_cells(r: ReconRow) -> list[str]:
-    from tracker.analytics.reconcile import SOURCE_LABELS
-    from tracker.analytics.reported import PROVIDER_LABELS
-
-    est = r.estimated
-    diff = r.difference_pico
-    note = _STATUS_NOTES.get(r.status, "")
-    if r.status == "both" and r.reported_pico == 0:
-        note = "nothing billed"
-    if est is not None and est.cost_kind != "estimated":
-        note = ", ".join(x for x in (note, "some unpriced" if est.cost_known else "unpriced") if x)
-    return [
-        r.day.isoformat(), f"{PROVIDER_LABELS[r.provider]} / {SOURCE_LABELS[r.source]}",
-        reported_money(r.reported_pico), "—" if est is None else money(est),
-        "—" if diff is None else ("+" if diff > 0 else "") + reported_money(diff),
-        "—" if r.ratio is None else f"{r.ratio}×", note,
-    ]
-
-
-def _pair_lines(rec: Reconciliation) -> list[str]:
-    from tracker.analytics.reconcile import SOURCE_LABELS, ratio
-    from tracker.analytics.reported import PROVIDER_LABELS
-
-    out = []
-    for p in rec.pairs:
-        name = f"{PROVIDER_LABELS[p.provider]} vs {SOURCE_LABELS[p.source]}"
-        fetched = ", ".join(_span(lo, hi) for lo, hi in p.covered)
-        fetched = f"reports fetched for UTC days {fetched}" if fetched else "no completed sync recorded"
-        out.append(f"{name} (account{'s' if len(p.account_labels) > 1 else ''} "
-                   f"{', '.join(p.account_labels)}; {fetched}):")
-        reported, estimated = p.compared()
-        days = sum(1 for r in p.rows if r.status == "both")
-        if days:
-            diff = reported - estimated.cost_pusd
-            r = ratio(reported, estimated)
-            out.append(
-                f"  {days} day{'s' if days != 1 else ''} compared: reported {reported_money(reported)}, estimated "
-                f"{money(estimated)}, difference {'+' if diff > 0 else ''}{reported_money(diff)}"
-                + (f" (ratio {r}×)" if r is not None else "") + "."
-            )
-        for status, what in (("reported_only", "billed with no log usage"),
-                             ("estimated_only", "with log usage but not fetched from the provider")):
-            n = sum(1 for x in p.rows if x.status == status)
-            if n:
-                out.append(f"  {n} day{'s' if n != 1 else ''} {what} (listed above).")
-        if p.outside_days:
-            out.append(
-                f"  {p.outside_days} more day{'s' if p.outside_days != 1 else ''} of {SOURCE_LABELS[p.source]} usage "
-                f"({_span(p.outside_first, p.outside_last)}, estimated {money(p.outside_estimated)}) "
-                f"outside the days {PROVIDER_LABELS[p.provider]} reports cover: not compared."
-            )
-    return out
-
-
-def _span(lo: date | None, hi: date | None) -> str:
-    return f"{lo}" if lo == hi else f"{lo} to {hi}"
-
-
-# --- report value ----------------------------------------------------------------------------------------
-
-
-def _check_value_options(sources: tuple[str, ...], breakdown: bool, cost: str | None) -> None:
-    given = [name for name, used in (("--source", bool(sources)), ("--breakdown", breakdown),
-                                     ("--cost", cost is not None)) if used]
-    if given:
-        raise UserError(
-            f"report value takes --by, --since, --until, --tz and --format only (not {', '.join(given)}): "
-            "its spend is always estimated + reported, from every source"
-        )
-
-
-def value_report(ctx: CliContext, by: str, tz_name: str | None, span: tuple[date | None, date | None],
-                 fmt: str) -> None:
-    from tracker.analytics import value
-    from tracker.analytics.periods import BadZoneError, zone
-    from tracker.cli.output import value_csv, value_json
-    from tracker.settings import load_settings
-
-    try:
-        tz = zone(tz_name)
-    except BadZoneError as e:
-        raise UserError(f"--tz: {e}") from None
-    if not ctx.paths.db.exists():
-        raise UserError(f"No ledger at {ctx.paths.db} yet. Run `token-ledger sync` first.")
-    rate = load_settings(ctx.paths.data_dir).hourly_rate_usd
-    query = value.ValueQuery(by, tz, span[0], span[1], value.now_ms(), rate)
-    with ctx.store(create=False) as store:
-        rep = value.build_value_report(store.conn, query)
-    if fmt == "json":
-        sys.stdout.write(dumps(value_json(rep)) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(value_csv(rep))
-    else:
-        print_value_table(rep)
-
-
-def _value_money(pico: int | None, known: bool = True) -> str:
-    if not known:
-        return "unpriced"
-    return reported_money(pico)
-
-
-def _value_cells(f: ValueFigures, subscriptions: bool = False) -> list[str]:
-    from tracker.cli.output import hours_text
-
-    vpd = f.value_per_dollar()
-    value = _value_money(f.value_pusd) if f.value_known else ""
-    if f.unvalued_hours:
-        value = f"{value} + {hours_text(f.unvalued_hours)} h".removeprefix(" + ")
-    sub = [reported_money(f.subscription_pusd)] if subscriptions else []
-    covered = [reported_money(f.covered_pusd)] if subscriptions else []
-    return [
-        reported_money(f.estimated_pusd), reported_money(f.reported_pusd), *sub,
-        _value_money(f.spend_pusd, f.spend_known), *covered,
-        f"{f.unpriced_records:,}" if f.unpriced_records else "—",
-        f"{f.outcomes:,}", f"{f.kept_outcomes:,}", value or "—",
-        "—" if vpd is None else f"{vpd}×",
-        reported_money(f.cost_per(f.outcomes)), reported_money(f.cost_per(f.kept_outcomes)),
-        reported_money(f.without_outcome_pusd) if f.without_outcome_pusd else "—",
-        reported_money(f.run_rate_pusd),
-    ]
-
-
-_VALUE_COLUMNS = ("Estimated", "Reported", "Spend (est. + rep.)", "Unpriced req.", "Outcomes", "Kept", "Value",
-                  "Value / $", "Cost / outcome", "Cost / kept", "No outcome", "Run-rate")
-
-
-def _value_table(rep: ValueReport) -> Table:
-    from rich.table import Table
-
-    table = Table(title=f"Value per token dollar, by {rep.by} ({rep.timezone})", title_justify="left",
-                  show_footer=True, header_style="bold")
-    table.add_column(rep.by.capitalize(), footer="Total", no_wrap=True)
-    if rep.by == "project":
-        table.add_column("Client", footer="")
-    names: tuple[str, ...] = (*_VALUE_COLUMNS[:-1], f"Run-rate {rep.current_month}")
-    if rep.subscriptions:
-        names = ("Estimated", "Reported", "Subscription", "Spend (est. + rep. + sub.)",
-                 "Covered by plans (API-equiv.)", *names[3:])
-    for name, total in zip(names, _value_cells(rep.totals, rep.subscriptions), strict=True):
-        table.add_column(name, justify="right", no_wrap=True, footer=total)
-    for f in rep.rows:
-        client = [f.client or "—"] if rep.by == "project" else []
-        table.add_row(f.key, *client, *_value_cells(f, rep.subscriptions))
-    return table
-
-
-def value_notes(rep: ValueReport) -> list[str]:
-    """Plain lines under the value table: what spend is, warnings for spend with no outcome, what is missing."""
-    from tracker.analytics.value import NO_PROJECT
-    from tracker.cli.output import hours_text
-
-    out = ["Spend = estimated (local logs) + reported (billed by provider accounts), added; the two can overlap "
-           "when an account bills calls an agent also logged (`token-ledger report reconcile`). No flat plan is "
-           "stored (`token-ledger subscription add`)."]
-    if rep.subscriptions:
-        out[0] = out[0].replace("No flat plan is stored (`token-ledger subscription add`).",
-                                "Subscription = flat plans' fees spread per day (`token-ledger subscription list`), "
-                                "split between projects by the usage each plan covered that day.")
-        out.insert(1, "Covered by plans = what the usage your plans covered would have cost at API prices; the plan "
-                      "paid for it, so it is not in estimated or spend.")
-    for project, pico in rep.no_outcome:
-        who = "spend in no project" if project == NO_PROJECT else f"project {project} spent"
-        out.append(f"Warning: {who} {reported_money(pico)} with no outcome logged.")
-    t = rep.totals
-    if t.unvalued_hours:
-        out.append(f"{hours_text(t.unvalued_hours)} hours saved are not valued: set hourly_rate_usd in the settings "
-                   "to count them at your rate.")
-    elif rep.hourly_rate_usd is not None and t.hours_saved:
-        out.append(f"Hours saved are valued at ${rep.hourly_rate_usd:,.2f} an hour.")
-    if t.unpriced_records:
-        n = t.unpriced_records
-        out.append(f"{n:,} request{'s are' if n != 1 else ' is'} from models with no known price and not in the "
-                   "spend. See `token-ledger prices show MODEL`.")
-    if rep.timezone not in _UTC_NAMES and t.reported_pusd:
-        out.append(f"Reported costs come per UTC day and count on that UTC date ({rep.timezone} does not shift them).")
-    out.append(f"Value counts kept outcomes. Run-rate: {rep.current_month} so far, projected to the month's end.")
-    return out
-
-
-def print_value_table(rep: ValueReport) -> None:
-    from rich.console import Console
-
-    console = Console()
-    if not rep.rows:
-        span = f" from {rep.since or 'the start'} to {rep.until or 'now'}" if rep.since or rep.until else ""
-        console.print(f"No spend or outcomes{span} ({rep.timezone}). Log one with `token-ledger outcome add TITLE`.",
-                      highlight=False)
-    else:
-        table = _value_table(rep)
-        if not console.is_terminal:
-            console = Console(width=max(console.width, _natural_width(table)))  # piped: never cut
-        console.print(table)
-    for line in value_notes(rep):
-        style = "yellow" if line.startswith("Warning:") else None
-        console.print(line, highlight=False, soft_wrap=True, markup=False, style=style)
