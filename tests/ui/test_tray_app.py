@@ -174,6 +174,18 @@ def test_launch_at_login_writes_and_removes_the_autostart_entry(
         qtbot.waitUntil(lambda: not entry.exists(), timeout=5000)
     finally:
         app.shutdown()
+    # written again at start: an entry left by an installation that has moved now starts this one
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text("[Desktop Entry]\nType=Application\nName=Token Ledger\nExec=/old/place/token-ledger\n")
+    services = AppServices(resolve_paths(home.data), Settings(launch_at_login=True), load_key=lambda _l: "")
+    app = App(QApplication.instance(), services, window_factory=StandIn, tray_available=True,
+              scheduler=Scheduler(services, roots=[], watch_network=False))
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: "/old/place" not in entry.read_text(), timeout=5000)
+        assert str(home.data) in entry.read_text()
+    finally:
+        app.shutdown()
     # macOS: a LaunchAgent under the test's home (tests/packaging/test_autostart.py checks its content)
     assert apply_autostart(True, platform="darwin", home=home.root) is None
     assert (home.root / "Library" / "LaunchAgents" / f"{APP_ID}.plist").is_file()

@@ -168,6 +168,9 @@ class App(QObject):
         if enabled == self._autostart:
             return
         self._autostart = enabled
+        self._apply_autostart(enabled)
+
+    def _apply_autostart(self, enabled: bool) -> None:
         data_dir = self.services.paths.data_dir
         self.services.run(lambda: apply_autostart(enabled, data_dir), self._autostart_done,
                           lambda m: self.services.message.emit(f"Launch at login could not be changed: {m}"))
@@ -180,6 +183,10 @@ class App(QObject):
         """Open (and if needed migrate) the ledger on a worker; then show the tray and start syncing."""
         log.info("opening the ledger at %s", self.services.paths.db)
         self.services.open_ledger(lambda _none: self._ledger_ready(), self._ledger_failed)
+        if self._autostart:
+            # the login entry names this installation: written again at each start, so an installation that was
+            # moved or upgraded (a new path) still starts at login
+            self._apply_autostart(True)
         if self.tray is not None:
             self.tray.show()
             log.info("tray icon shown")
