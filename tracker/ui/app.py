@@ -34,6 +34,7 @@ from tracker.sync.autostart import apply_autostart
 from tracker.sync.scheduler import Scheduler
 from tracker.sync.services import AppServices
 from tracker.ui.crash import CrashReporter
+from tracker.ui.gc_guard import MainThreadCollector
 from tracker.ui.icons import app_icon
 from tracker.ui.pyside_fix import pin_singletons
 from tracker.ui.tray import Tray
@@ -256,10 +257,12 @@ def run_app(paths: AppPaths) -> int:
     qapp.setDesktopFileName(APP_ID)
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window keeps the tray app running
+    collector = MainThreadCollector(qapp)  # garbage cycles are freed on this thread, never on a worker's
     crash.attach()
     name = server_name(paths)
     if tell_running_instance(name):
         log.info("already running: asked it to show its window")
+        collector.stop()
         crash.uninstall()
         return 0
     instance = SingleInstance(name)
@@ -274,6 +277,7 @@ def run_app(paths: AppPaths) -> int:
     finally:
         app.shutdown()
         instance.close()
+        collector.stop()
         crash.detach()
         crash.uninstall()
         log.info("Token Ledger stopped")
