@@ -6,12 +6,14 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Home
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracker.analytics import dashboard as dash
 from tracker.paths import APP_ID, AppPaths
@@ -585,3 +587,17 @@ def test_a_range_switch_after_a_refresh_draws_without_a_read(home: Home, cli: An
     window.services.data_changed.emit()  # new data may have come: every range is read again
     _loaded(qtbot, lambda: len(ov._series_cache) == 4 and all(
         answer[0] is not before.get(key) for key, answer in ov._series_cache.items()))
+
+
+@given(first=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)), days=st.integers(1, 800),
+       px=st.floats(0.5, 80.0), step=st.sampled_from(("day", "2days", "week", "2weeks", "month", "quarter", "year")))
+def test_labels_fit_stops_early_but_answers_as_checking_every_pair(first: date, days: int, px: float,
+                                                                   step: str) -> None:
+    from tracker.ui.widgets.axes import _TICK_GAP_PX, labels_fit, tick_days, tick_label
+
+    width = lambda text: 7.0 * len(text)  # noqa: E731 (a stand-in font)
+    ticks = tick_days(first, first + timedelta(days=days - 1), step)
+    widths = [width(tick_label(d, step)) for d in ticks]
+    every_pair = all((ticks[i + 1] - ticks[i]).days * px >= (widths[i] + widths[i + 1]) / 2 + _TICK_GAP_PX
+                     for i in range(len(ticks) - 1))
+    assert labels_fit(ticks, step, px, width) == every_pair

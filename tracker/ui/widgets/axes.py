@@ -4,6 +4,7 @@ dashboard zone's dates whatever the machine's zone), date ticks that never overl
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -79,10 +80,19 @@ def tick_label(d: date, step: str) -> str:
 
 
 def labels_fit(ticks: list[date], step: str, px_per_day: float, width: Callable[[str], float]) -> bool:
-    """Whether the labels of ``ticks`` (each centred under its day) leave a gap between every two neighbours."""
-    widths = [width(tick_label(d, step)) for d in ticks]
-    return all((ticks[i + 1] - ticks[i]).days * px_per_day >= (widths[i] + widths[i + 1]) / 2 + _TICK_GAP_PX
-               for i in range(len(ticks) - 1))
+    """Whether the labels of ``ticks`` (each centred under its day) leave a gap between every two neighbours.
+
+    Stops at the first pair that overlaps, measuring each label once: a too-fine step (365 daily labels on a year)
+    is refused after one pair, not after measuring every label (this runs on every paint of the axis)."""
+    if len(ticks) < 2:
+        return True
+    left = width(tick_label(ticks[0], step))
+    for a, b in itertools.pairwise(ticks):
+        right = width(tick_label(b, step))
+        if (b - a).days * px_per_day < (left + right) / 2 + _TICK_GAP_PX:
+            return False
+        left = right
+    return True
 
 
 def choose_step(first: date, last: date, pixels: float, width: Callable[[str], float]) -> str:
@@ -101,15 +111,23 @@ class DayAxis(pg.AxisItem):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__("bottom")
         self.step = "day"
+        self._widths: dict[str, float] = {}  # label -> pixels, for the axis' font (the same at every paint)
+        self._chosen: tuple[tuple[date, date, float], str] | None = None  # the last (range, width) -> step
 
     def _label_width(self, text: str) -> float:
-        return float(QFontMetrics(self.style.get("tickFont") or QFont()).horizontalAdvance(text))
+        w = self._widths.get(text)
+        if w is None:
+            w = self._widths[text] = float(QFontMetrics(self.style.get("tickFont") or QFont()).horizontalAdvance(text))
+        return w
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
         first, last = x_date(minVal + DAY_S / 2), x_date(maxVal - DAY_S / 2)
         if last < first or size <= 0:
             return []
-        self.step = choose_step(first, last, size, self._label_width)
+        key = (first, last, size)
+        if self._chosen is None or self._chosen[0] != key:
+            self._chosen = (key, choose_step(first, last, size, self._label_width))
+        self.step = self._chosen[1]
         # A label sits under the middle of its day, between the day's two bars.
         return [(float(DAY_S), [day_x(d) + DAY_S / 2 for d in tick_days(first, last, self.step)])]
 
