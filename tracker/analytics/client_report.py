@@ -49,7 +49,15 @@ from tracker.analytics.periods import local_midnight_ms, zone_name
 from tracker.analytics.reconcile import PAIRS
 from tracker.analytics.reported import PROVIDER_LABELS, usd_text
 from tracker.analytics.subscriptions import plan_days, plan_spend, spend_by_project_day_with_plans
-from tracker.analytics.value import ValueFigures, ValueQuery, build_value_report, hours_pusd, now_ms
+from tracker.analytics.value import (
+    ValueFigures,
+    ValueQuery,
+    build_value_report,
+    figures_json,
+    hours_pusd,
+    hours_text,
+    now_ms,
+)
 from tracker.plans import list_subscriptions
 
 SOURCE_PROVIDER = {source: provider for provider, source in PAIRS}
@@ -394,28 +402,10 @@ def _money(pico: int | None) -> str | None:
     return None if pico is None else usd_text(pico)
 
 
-def hours_text(hours: Decimal) -> str:
-    text = format(hours.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
 def summary_json(rep: ClientReport) -> dict[str, Any]:
-    t = rep.totals
-    vpd = t.value_per_dollar()
-    return {
-        "spend_usd": _money(t.spend_pusd) if t.spend_known else None,
-        "estimated_usd": usd_text(t.estimated_pusd),
-        "reported_usd": usd_text(t.reported_pusd),
-        "unpriced_records": t.unpriced_records,
-        "outcomes": t.outcomes,
-        "kept_outcomes": t.kept_outcomes,
-        "outcome_value_usd": usd_text(t.value_pusd) if t.value_known else None,
-        "hours_saved": hours_text(t.hours_saved),
-        "unvalued_hours": hours_text(t.unvalued_hours),
-        "value_per_dollar": None if vpd is None else str(vpd),
-        "cost_per_outcome": _money(t.cost_per(t.outcomes)),
-        "cost_per_kept_outcome": _money(t.cost_per(t.kept_outcomes)),
-    } | _plan_parts(rep.subscriptions, t.subscription_pusd, t.covered_pusd)
+    fields = figures_json(rep.totals)
+    summary = {k: fields[k] for k in list(fields)[:12]}  # spend_usd … cost_per_kept_outcome, as report value
+    return summary | _plan_parts(rep.subscriptions, rep.totals.subscription_pusd, rep.totals.covered_pusd)
 
 
 def _plan_parts(plans: bool, subscription: int, covered: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Any
 
 from tracker.analytics.attribution import (
     Rules,
@@ -44,6 +45,7 @@ from tracker.analytics.attribution import (
     reported_buckets,
 )
 from tracker.analytics.periods import local_midnight_ms, zone_name
+from tracker.analytics.reported import usd_text
 from tracker.analytics.spend import run_rate
 from tracker.domain import PICO_PER_USD
 from tracker.plans import has_subscriptions
@@ -187,6 +189,35 @@ def hours_pusd(hours: Decimal, rate_usd: Decimal) -> int:
     with localcontext() as ctx:
         ctx.prec = 80
         return int((hours * rate_usd * PICO_PER_USD).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def hours_text(hours: Decimal) -> str:
+    """An exact decimal string of hours, without exponent or trailing zeros ("2.5", "10", "0")."""
+    text = format(hours.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def figures_json(f: ValueFigures) -> dict[str, Any]:
+    """The figures as JSON fields (exact decimal strings; None where unknown), in the order docs/cli.md lists them:
+    ``report value`` prints them all, the client report's summary the first twelve."""
+    vpd = f.value_per_dollar()
+    per, per_kept = f.cost_per(f.outcomes), f.cost_per(f.kept_outcomes)
+    return {
+        "spend_usd": usd_text(f.spend_pusd) if f.spend_known else None,
+        "estimated_usd": usd_text(f.estimated_pusd),
+        "reported_usd": usd_text(f.reported_pusd),
+        "unpriced_records": f.unpriced_records,
+        "outcomes": f.outcomes,
+        "kept_outcomes": f.kept_outcomes,
+        "outcome_value_usd": usd_text(f.value_pusd) if f.value_known else None,
+        "hours_saved": hours_text(f.hours_saved),
+        "unvalued_hours": hours_text(f.unvalued_hours),
+        "value_per_dollar": None if vpd is None else str(vpd),
+        "cost_per_outcome": None if per is None else usd_text(per),
+        "cost_per_kept_outcome": None if per_kept is None else usd_text(per_kept),
+        "spend_without_outcome_usd": usd_text(f.without_outcome_pusd),
+        "run_rate_usd": None if f.run_rate_pusd is None else usd_text(f.run_rate_pusd),
+    }
 
 
 def now_ms() -> int:

@@ -14,7 +14,6 @@ from datetime import date, datetime
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from decimal import Decimal
     from typing import Any, Protocol
 
     from tracker.analytics.reconcile import PairResult, Reconciliation, ReconRow
@@ -360,33 +359,10 @@ VALUE_FIELDS = ("spend_usd", "estimated_usd", "reported_usd", "unpriced_records"
                 "cost_per_kept_outcome", "spend_without_outcome_usd", "run_rate_usd")
 
 
-def hours_text(hours: Decimal) -> str:
-    """An exact decimal string of hours, without exponent or trailing zeros ("2.5", "10", "0")."""
-    text = format(hours.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
 def value_figures_json(f: ValueFigures) -> dict[str, Any]:
-    from tracker.analytics.reported import usd_text
+    from tracker.analytics.value import figures_json
 
-    vpd = f.value_per_dollar()
-    per, per_kept = f.cost_per(f.outcomes), f.cost_per(f.kept_outcomes)
-    return {
-        "spend_usd": usd_text(f.spend_pusd) if f.spend_known else None,
-        "estimated_usd": usd_text(f.estimated_pusd),
-        "reported_usd": usd_text(f.reported_pusd),
-        "unpriced_records": f.unpriced_records,
-        "outcomes": f.outcomes,
-        "kept_outcomes": f.kept_outcomes,
-        "outcome_value_usd": usd_text(f.value_pusd) if f.value_known else None,
-        "hours_saved": hours_text(f.hours_saved),
-        "unvalued_hours": hours_text(f.unvalued_hours),
-        "value_per_dollar": None if vpd is None else str(vpd),
-        "cost_per_outcome": None if per is None else usd_text(per),
-        "cost_per_kept_outcome": None if per_kept is None else usd_text(per_kept),
-        "spend_without_outcome_usd": usd_text(f.without_outcome_pusd),
-        "run_rate_usd": None if f.run_rate_pusd is None else usd_text(f.run_rate_pusd),
-    }
+    return figures_json(f)
 
 
 def _value_row_json(rep: ValueReport, f: ValueFigures) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def _value_money(pico: int | None, known: bool = True) -> str:
 
 
 def _value_cells(f: ValueFigures, subscriptions: bool = False) -> list[str]:
-    from tracker.cli.output import hours_text
+    from tracker.analytics.value import hours_text
 
     vpd = f.value_per_dollar()
     value = _value_money(f.value_pusd) if f.value_known else ""
@@ -107,8 +107,7 @@ def _value_table(rep: ValueReport) -> Table:
 
 def value_notes(rep: ValueReport) -> list[str]:
     """Plain lines under the value table: what spend is, warnings for spend with no outcome, what is missing."""
-    from tracker.analytics.value import NO_PROJECT
-    from tracker.cli.output import hours_text
+    from tracker.analytics.value import NO_PROJECT, hours_text
 
     out = ["Spend = estimated (local logs) + reported (billed by provider accounts), added; the two can overlap "
            "when an account bills calls an agent also logged (`token-ledger report reconcile`). No flat plan is "

@@ -46,10 +46,9 @@ from tracker.analytics.client_report import (
     ClientReport,
     OutcomeLine,
     SpendLine,
-    hours_text,
 )
 from tracker.analytics.reported import usd_cell
-from tracker.analytics.value import ValueFigures
+from tracker.analytics.value import ValueFigures, hours_text
 from tracker.domain import PICO_PER_USD
 
 INK, MUTED, LINE, HEAD_BG = "#1f2933", "#616e7c", "#d9e2ec", "#f0f4f8"
